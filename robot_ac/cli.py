@@ -1,0 +1,182 @@
+"""`robot-ac`: train, play, export, bench and list tasks. Each subcommand is one dataclass; tyro makes the flags.
+
+Errors a user can fix (unknown task, bad device, missing or corrupt checkpoint...) print one line naming what is
+wrong and exit with status 2; they never end in a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import tyro
+
+from robot_ac.config import PpoConfig
+from robot_ac.errors import RobotAcError
+
+
+@dataclass
+class Train:
+    """Train a policy with PPO (rsl_rl) and write runs/<task>/<timestamp>/ (config, checkpoints, curve)."""
+
+    task: str = "cartpole"
+    """Task name or gym id (see `robot-ac tasks`)."""
+    device: str = "cpu"
+    """cpu, cuda or cuda:N: simulation, tensors and learner all run there."""
+    num_envs: int | None = None
+    """Parallel environments; default: the task's (sized for a 2-core CPU)."""
+    max_iterations: int | None = None
+    """PPO iterations; default: the task's. With --resume, iterations to add."""
+    seed: int = 42
+    """Seed for torch, numpy and the simulator (rank r of a distributed run uses seed + r)."""
+    run_root: Path = Path("runs")
+    """Where run directories are created."""
+    run_name: str = ""
+    """Optional suffix of the run directory name."""
+    resume: Path | None = None
+    """Continue from a checkpoint file or a run directory (its latest checkpoint), in a new run directory."""
+    export: bool = False
+    """Export policy.onnx, policy.pt and manifest.json into RUN/export when training ends (and check them)."""
+    distributed: bool = False
+    """Multi-GPU data parallel: launch with torchrun, one process per GPU (see README)."""
+    save_interval: int = 20
+    """Write a checkpoint every this many iterations (and always at the end)."""
+    verbose: bool = False
+    """Print rsl_rl's full per-iteration report instead of one line per iteration."""
+    ppo: PpoConfig = field(default_factory=PpoConfig)
+    """PPO settings; flags you leave unset keep the task's own defaults."""
+
+
+@dataclass
+class Play:
+    """Roll out a policy for N episodes and print return, episode length and success statistics."""
+
+    policy: Annotated[Path, tyro.conf.Positional]
+    """A checkpoint, a run directory (latest checkpoint), an export directory or a policy.onnx file."""
+    episodes: int = 20
+    """Episodes to finish before reporting."""
+    num_envs: int = 16
+    device: str = "cpu"
+    seed: int = 0
+    """Same seed, same policy -> identical statistics."""
+    task: str | None = None
+    """Override the task named in the checkpoint/manifest (must have the same interface)."""
+    json_out: Path | None = None
+    """Also write the statistics as JSON to this file."""
+
+
+@dataclass
+class Export:
+    """Export a trained policy: policy.onnx, policy.pt (TorchScript) and manifest.json."""
+
+    run: Annotated[Path, tyro.conf.Positional]
+    """A run directory (latest checkpoint) or a checkpoint file."""
+    out: Path | None = None
+    """Output directory; default: RUN/export."""
+    check: bool = False
+    """Compare onnxruntime and TorchScript against torch on random and recorded observations; fail past tolerance."""
+    tolerance: float = 1e-5
+
+
+@dataclass
+class Bench:
+    """Measure env-steps/s at several env counts (and training throughput); write JSON + PNG to benchmarks/results."""
+
+    tasks: tuple[str, ...] = ("cartpole",)
+    num_envs: tuple[int, ...] = (16, 64, 256)
+    device: str = "cpu"
+    steps: int = 200
+    """Timed environment steps per measurement (after a warm-up)."""
+    baseline: bool = True
+    """Also time the task's upstream reference env (cartpole: Isaac Lab's own) and report our rate as a ratio."""
+    train_iterations: int = 3
+    """PPO iterations timed for training throughput at the largest env count (0: skip)."""
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class Tasks:
+    """List the registered tasks with their observation and action sizes."""
+
+
+Command = (
+    Annotated[Train, tyro.conf.subcommand("train")]
+    | Annotated[Play, tyro.conf.subcommand("play")]
+    | Annotated[Export, tyro.conf.subcommand("export")]
+    | Annotated[Bench, tyro.conf.subcommand("bench")]
+    | Annotated[Tasks, tyro.conf.subcommand("tasks")]
+)
+
+
+def run_train(args: Train) -> None:
+    from robot_ac.training import train
+
+    train(args)
+
+
+def run_play(args: Play) -> None:
+    from robot_ac.play import play
+
+    play(args)
+
+
+def run_export(args: Export) -> None:
+    from robot_ac.export.policy_export import check_export, export_checkpoint, recorded_observations
+    from robot_ac.runners.checkpoints import find_checkpoint
+
+    checkpoint = find_checkpoint(args.run)
+    run_dir = checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+    out = args.out or run_dir / "export"
+    manifest = export_checkpoint(checkpoint, out)
+    print(f"exported {checkpoint} -> {out}/ (policy.onnx sha256 {manifest.policy.sha256[:12]}..., "
+          f"obs {manifest.interface.observation_size}, actions {manifest.interface.action_size})")
+    if args.check:
+        result = check_export(out, checkpoint, recorded_observations(run_dir), tolerance=args.tolerance)
+        for name, diff in result.onnx_vs_torch.items():
+            print(f"  check {name:>8}: max |onnx - torch| = {diff:.2e}, "
+                  f"max |torchscript - torch| = {result.torchscript_vs_torch[name]:.2e}")
+        if not result.passed:
+            raise RobotAcError(f"export check failed: difference above tolerance {args.tolerance:g}")
+        print(f"  export check passed (tolerance {args.tolerance:g})")
+
+
+def run_bench(args: Bench) -> None:
+    from robot_ac.bench import bench
+
+    bench(args)
+
+
+def run_tasks(_: Tasks) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from robot_ac.tasks import all_tasks
+
+    table = Table(title="robot-ac tasks")
+    for column in ("task", "gym id", "obs", "actions", "control", "description"):
+        table.add_column(column)
+    for spec in all_tasks():
+        interface = spec.interface
+        table.add_row(spec.name, spec.gym_id, str(interface.observation_size), str(interface.action_size),
+                      f"{1 / interface.control_period_s:.0f} Hz {interface.action.type}", spec.description)
+    Console().print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
+    handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Tasks: run_tasks}
+    try:
+        handlers[type(args)](args)
+    except RobotAcError as exc:
+        print(f"robot-ac: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("robot-ac: interrupted (checkpoints already written are complete)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

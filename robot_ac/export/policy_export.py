@@ -1,0 +1,157 @@
+"""Checkpoint -> ``policy.onnx`` + ``policy.pt`` (TorchScript) + ``manifest.json``, and the check that they agree.
+
+Export needs no simulator: the checkpoint carries the policy interface, the network config and the observation
+sizes, so the actor is rebuilt here and exported through rsl_rl's own ``as_onnx()`` / ``as_jit()``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import robot_ac
+from robot_ac._atomic import atomic_write_bytes
+from robot_ac.errors import RobotAcError
+from robot_ac.export.manifest import (
+    MANIFEST_FORMAT_VERSION,
+    Manifest,
+    PolicyFile,
+    PolicyInterface,
+    load_manifest,
+    write_manifest,
+)
+from robot_ac.runners.checkpoints import load_checkpoint
+
+ONNX_OPSET = 17
+
+
+def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
+    """The trained rsl_rl actor, on CPU, in eval mode."""
+    from rsl_rl.models import MLPModel
+    from rsl_rl.utils import resolve_class
+    from tensordict import TensorDict
+
+    infos = state["infos"]
+    train_cfg = infos["train_cfg"]
+    obs = TensorDict({group: torch.zeros(1, dim) for group, dim in infos["obs_dims"].items()}, batch_size=[1])
+    actor_class, actor_cfg = resolve_class(dict(train_cfg["actor"]))
+    if actor_class is not MLPModel:
+        raise RobotAcError(f"checkpoint '{state['path']}': actor {actor_class.__name__} is not exportable yet "
+                           "(MLPModel only)")
+    num_actions = PolicyInterface.from_dict(infos["interface"]).action_size
+    actor = actor_class(obs, train_cfg["obs_groups"], "actor", num_actions, **actor_cfg)
+    actor.load_state_dict(state["actor_state_dict"])
+    return actor.eval()
+
+
+RECORDED_OBSERVATIONS = "recorded_observations.npy"
+"""Policy observations sampled from the simulator at the end of training, for `export --check`."""
+
+
+def recorded_observations(run_dir: Path) -> np.ndarray | None:
+    path = run_dir / RECORDED_OBSERVATIONS
+    return np.load(path) if path.is_file() else None
+
+
+def deterministic_actions(actor: torch.nn.Module, policy_obs: torch.Tensor) -> torch.Tensor:
+    """The actor's mean action for a batch of flat policy observations [N, obs] (what the ONNX file computes)."""
+    from tensordict import TensorDict
+
+    (group,) = actor.obs_groups  # exported actors read exactly one observation group
+    with torch.inference_mode():
+        return actor(TensorDict({group: policy_obs}, batch_size=[policy_obs.shape[0]]))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export_checkpoint(checkpoint: str | Path, out_dir: str | Path) -> Manifest:
+    """Write the three files into ``out_dir``; every write is atomic."""
+    state = load_checkpoint(checkpoint)
+    out_dir = Path(out_dir)
+    interface = PolicyInterface.from_dict(state["infos"]["interface"])
+    actor = rebuild_actor(state)
+
+    onnx_module = actor.as_onnx(verbose=False).eval()
+    buffer = io.BytesIO()
+    torch.onnx.export(
+        onnx_module, onnx_module.get_dummy_inputs(), buffer, export_params=True, opset_version=ONNX_OPSET,
+        input_names=onnx_module.input_names, output_names=onnx_module.output_names,
+        dynamic_axes={name: {0: "batch"} for name in onnx_module.input_names + onnx_module.output_names},
+        dynamo=False,
+    )
+    onnx_path = atomic_write_bytes(out_dir / "policy.onnx", buffer.getvalue())
+
+    jit_buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(actor.as_jit().eval()), jit_buffer)
+    atomic_write_bytes(out_dir / "policy.pt", jit_buffer.getvalue())
+
+    manifest = Manifest(
+        format_version=MANIFEST_FORMAT_VERSION,
+        robot_ac_version=robot_ac.__version__,
+        interface=interface,
+        policy=PolicyFile(
+            onnx=onnx_path.name, sha256=_sha256(onnx_path), input_name=onnx_module.input_names[0],
+            output_name=onnx_module.output_names[0], torchscript="policy.pt",
+        ),
+        source={
+            "checkpoint": str(Path(state["path"]).resolve()),
+            "iteration": int(state["iter"]),
+            "exported_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        },
+    )
+    write_manifest(out_dir / "manifest.json", manifest)
+    return manifest
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    """Largest absolute difference between the exported files and the torch actor, per input set."""
+
+    onnx_vs_torch: dict[str, float]
+    torchscript_vs_torch: dict[str, float]
+    tolerance: float
+
+    @property
+    def passed(self) -> bool:
+        return max([*self.onnx_vs_torch.values(), *self.torchscript_vs_torch.values()]) <= self.tolerance
+
+
+def check_export(export_dir: str | Path, checkpoint: str | Path, recorded_obs: np.ndarray | None = None,
+                 tolerance: float = 1e-5, num_random: int = 256, seed: int = 0) -> ExportCheck:
+    """Run onnxruntime and TorchScript against the checkpoint's torch actor on random and recorded observations."""
+    import onnxruntime as ort
+
+    export_dir = Path(export_dir)
+    manifest = load_manifest(export_dir / "manifest.json")
+    onnx_path = export_dir / manifest.policy.onnx
+    if _sha256(onnx_path) != manifest.policy.sha256:
+        raise RobotAcError(f"{onnx_path}: sha256 does not match manifest.json (the file changed after export)")
+    actor = rebuild_actor(load_checkpoint(checkpoint))
+    scripted = torch.jit.load(str(export_dir / (manifest.policy.torchscript or "policy.pt")))
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+
+    obs_size = manifest.interface.observation_size
+    inputs = {"random": np.random.default_rng(seed).normal(0.0, 2.0, (num_random, obs_size)).astype(np.float32)}
+    if recorded_obs is not None:
+        if recorded_obs.ndim != 2 or recorded_obs.shape[1] != obs_size:
+            raise RobotAcError(f"recorded observations have shape {recorded_obs.shape}, expected (N, {obs_size})")
+        inputs["recorded"] = recorded_obs.astype(np.float32)
+
+    onnx_diff, jit_diff = {}, {}
+    for name, obs in inputs.items():
+        reference = deterministic_actions(actor, torch.from_numpy(obs)).numpy()
+        with torch.inference_mode():
+            from_jit = scripted(torch.from_numpy(obs)).numpy()
+        from_onnx = session.run([manifest.policy.output_name], {manifest.policy.input_name: obs})[0]
+        onnx_diff[name] = float(np.max(np.abs(from_onnx - reference)))
+        jit_diff[name] = float(np.max(np.abs(from_jit - reference)))
+    return ExportCheck(onnx_vs_torch=onnx_diff, torchscript_vs_torch=jit_diff, tolerance=tolerance)

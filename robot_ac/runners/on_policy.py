@@ -1,0 +1,100 @@
+"""PPO training: rsl_rl's OnPolicyRunner plus what a run directory needs.
+
+rsl_rl does the learning; this subclass adds atomic checkpoints that carry the policy interface (so export needs no
+simulator), a compact progress line with rate and ETA, ``metrics.csv`` and ``training.png``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime
+import io
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from rsl_rl.env import VecEnv
+from rsl_rl.runners import OnPolicyRunner
+from rsl_rl.utils.logger import Logger
+
+from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
+from robot_ac.runners.plots import plot_training
+from robot_ac.runners.run_dir import RunDirectory
+
+METRIC_COLUMNS = ("iteration", "total_steps", "mean_return", "mean_episode_length", "steps_per_s", "wall_time_s")
+
+
+class _RunLogger(Logger):
+    """rsl_rl's logger (TensorBoard) with a one-line console summary and a CSV of the learning curve."""
+
+    def __init__(self, *args: Any, run: RunDirectory | None, verbose: bool, plot_every: int, title: str,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run = run
+        self.verbose = verbose
+        self.plot_every = plot_every
+        self.title = title
+        self._started = time.monotonic()
+
+    def log(self, *, it: int, start_it: int, total_it: int, collect_time: float, learn_time: float,
+            **kwargs: Any) -> None:
+        quiet = contextlib.nullcontext() if self.verbose else contextlib.redirect_stdout(io.StringIO())
+        with quiet:
+            super().log(it=it, start_it=start_it, total_it=total_it, collect_time=collect_time,
+                        learn_time=learn_time, **kwargs)
+        if self.writer is None or self.run is None:
+            return
+        mean_return = statistics.mean(self.rewbuffer) if self.rewbuffer else float("nan")
+        mean_length = statistics.mean(self.lenbuffer) if self.lenbuffer else float("nan")
+        rate = self.cfg["num_steps_per_env"] * self.num_envs * self.gpu_world_size / (collect_time + learn_time)
+        done = it + 1 - start_it
+        eta = self.tot_time / done * (total_it - start_it - done)
+        row = (it, self.tot_timesteps, mean_return, mean_length, rate, time.monotonic() - self._started)
+        new_file = not self.run.metrics_csv.exists()
+        with open(self.run.metrics_csv, "a", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            if new_file:
+                writer.writerow(METRIC_COLUMNS)
+            writer.writerow(row)
+        if not self.verbose:
+            print(f"[{it + 1:>5}/{total_it}] return {mean_return:9.3f}  ep.len {mean_length:7.1f}  "
+                  f"{rate:9.0f} steps/s  ETA {datetime.timedelta(seconds=int(eta))}", flush=True)
+        if done % self.plot_every == 0 or it + 1 == total_it:
+            plot_training(self.run.metrics_csv, self.run.training_png, self.title)
+
+
+class RobotAcOnPolicyRunner(OnPolicyRunner):
+    """OnPolicyRunner writing into a :class:`RunDirectory`; ``run=None`` for non-main ranks and evaluation."""
+
+    def __init__(self, env: VecEnv, train_cfg: dict, run: RunDirectory | None, device: str,
+                 checkpoint_infos: dict[str, Any], verbose: bool = False, plot_every: int = 10) -> None:
+        super().__init__(env, train_cfg, log_dir=str(run.path) if run else None, device=device)
+        self.run = run
+        self.checkpoint_infos = checkpoint_infos
+        self.logger = _RunLogger(
+            log_dir=str(run.path) if run else None, cfg=self.cfg, env_cfg=self.env.cfg, num_envs=self.env.num_envs,
+            is_distributed=self.is_distributed, gpu_world_size=self.gpu_world_size,
+            gpu_global_rank=self.gpu_global_rank, device=self.device,
+            run=run, verbose=verbose, plot_every=plot_every, title=checkpoint_infos["interface"]["task"],
+        )
+        # rsl_rl stores the git diff of its own package; the user's project is what matters here.
+        self.logger.git_status_repos = [str(Path(__file__).resolve())]
+
+    def save(self, path: str, infos: dict | None = None) -> None:
+        """Write ``checkpoints/model_<it>.pt`` atomically, with the interface and config export needs."""
+        if self.run is None:
+            return
+        state = self.alg.save()
+        state["iter"] = self.current_learning_iteration
+        state["infos"] = {**self.checkpoint_infos, **(infos or {})}
+        save_checkpoint(self.run.checkpoints / Path(path).name, state)
+
+    def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
+             map_location: str | None = None) -> dict:
+        """Resume: weights, optimiser and the iteration counter (continues after the saved iteration)."""
+        state = load_checkpoint(path, map_location=map_location or self.device)
+        self.alg.load(state, load_cfg, strict)
+        self.current_learning_iteration = state["iter"] + 1
+        return state["infos"]

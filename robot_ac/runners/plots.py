@@ -1,0 +1,45 @@
+"""The learning curve a person looks at first: ``training.png`` from ``metrics.csv``."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from robot_ac._atomic import atomic_write_bytes
+
+
+def read_metrics(csv_path: Path) -> dict[str, list[float]]:
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    columns: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            columns.setdefault(key, []).append(float(value) if value not in ("", None) else float("nan"))
+    return columns
+
+
+def plot_training(csv_path: Path, png_path: Path, title: str) -> Path:
+    """Mean episode return and length against environment steps; written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = read_metrics(csv_path)
+    steps = [s / 1e3 for s in metrics.get("total_steps", [])]
+    fig, (ax_ret, ax_len) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax_ret.plot(steps, metrics.get("mean_return", []), color="tab:blue")
+    ax_ret.set_xlabel("environment steps (thousands)")
+    ax_ret.set_ylabel("mean episode return")
+    ax_ret.grid(alpha=0.3)
+    ax_len.plot(steps, metrics.get("mean_episode_length", []), color="tab:orange")
+    ax_len.set_xlabel("environment steps (thousands)")
+    ax_len.set_ylabel("mean episode length (steps)")
+    ax_len.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return atomic_write_bytes(png_path, buffer.getvalue())

@@ -1,0 +1,88 @@
+"""Task registry: what `robot-ac` can train, found through the ``robot_ac.tasks`` entry point group.
+
+The simulation package (``sim``) registers its tasks there, so this package never imports a simulator. A task
+states its policy interface up front (the manifest's contract) and builds its environment only when asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from robot_ac.errors import RobotAcError
+from robot_ac.export.manifest import PolicyInterface
+
+if TYPE_CHECKING:
+    from rsl_rl.env import VecEnv
+
+    from robot_ac.config import PpoConfig
+
+
+@dataclass(frozen=True)
+class EnvOptions:
+    """What every environment factory receives."""
+
+    num_envs: int
+    device: str
+    """``cpu`` or ``cuda:N``; the simulator, its tensors and the learner all use it."""
+    seed: int
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A trainable task: its interface, its environment factory and its default training settings."""
+
+    name: str
+    """CLI name, e.g. ``cartpole``."""
+    gym_id: str
+    """Gymnasium id, e.g. ``RobotAc-Cartpole-v0``."""
+    description: str
+    interface: PolicyInterface
+    make_env: Callable[[EnvOptions], VecEnv]
+    """Builds the rsl_rl-wrapped environment."""
+    ppo: PpoConfig
+    """Default PPO settings for this task."""
+    max_iterations: int
+    """Default number of PPO iterations for `robot-ac train`."""
+    num_envs: int
+    """Default number of parallel environments for `robot-ac train` (sized for a 2-core CPU)."""
+    make_baseline_env: Callable[[EnvOptions], VecEnv] | None = None
+    """An upstream reference environment for `robot-ac bench` to compare against, if one exists."""
+    success_metric: str = ""
+    """What success means for this task (shown by `robot-ac tasks` and `robot-ac play`)."""
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _discover() -> dict[str, TaskSpec]:
+    tasks: dict[str, TaskSpec] = {}
+    for ep in entry_points(group="robot_ac.tasks"):
+        try:
+            provided = ep.load()
+        except ImportError as exc:
+            raise RobotAcError(
+                f"tasks from '{ep.value}' could not be imported ({exc}); install the simulation extra: "
+                "`pip install -e '.[sim]'` (or run ./scripts/setup.sh)"
+            ) from exc
+        for spec in provided:
+            for key in (spec.name, spec.gym_id, *spec.aliases):
+                if key in tasks:
+                    raise RobotAcError(f"task '{key}' is registered twice (by '{ep.value}')")
+                tasks[key] = spec
+    return tasks
+
+
+def all_tasks() -> list[TaskSpec]:
+    """Every registered task once, sorted by name."""
+    unique = {spec.name: spec for spec in _discover().values()}
+    return [unique[name] for name in sorted(unique)]
+
+
+def get_task(name: str) -> TaskSpec:
+    """Look a task up by CLI name or gym id; the error lists the valid names."""
+    tasks = _discover()
+    if name not in tasks:
+        names = ", ".join(spec.name for spec in all_tasks()) or "(none: is the `sim` package installed?)"
+        raise RobotAcError(f"unknown task '{name}'; available tasks: {names}")
+    return tasks[name]

@@ -1,0 +1,113 @@
+"""`robot-ac train`: task + PPO settings -> a run directory with checkpoints, curve and (optionally) an export."""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from dataclasses import asdict, fields, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from robot_ac.config import PpoConfig
+from robot_ac.device import parse_device
+from robot_ac.errors import RobotAcError
+from robot_ac.runners import RunDirectory, find_checkpoint, resolve_distributed
+from robot_ac.tasks import EnvOptions, TaskSpec, get_task
+
+if TYPE_CHECKING:
+    from robot_ac.cli import Train
+
+RECORDED_SAMPLES = 256
+
+
+def merge_ppo(task_defaults: PpoConfig, cli: PpoConfig) -> PpoConfig:
+    """The task's PPO defaults with every field the user changed on the command line."""
+    untouched = PpoConfig()
+    changed = {f.name: getattr(cli, f.name) for f in fields(PpoConfig)
+               if getattr(cli, f.name) != getattr(untouched, f.name)}
+    return replace(task_defaults, **changed)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _check_interface(spec: TaskSpec, obs_dims: dict[str, int], num_actions: int) -> None:
+    """The environment must produce what the task's interface (and so the manifest) promises."""
+    if obs_dims.get("policy") != spec.interface.observation_size:
+        raise RobotAcError(f"task '{spec.name}': the environment's policy observation has {obs_dims.get('policy')} "
+                           f"values, its interface declares {spec.interface.observation_size}")
+    if num_actions != spec.interface.action_size:
+        raise RobotAcError(f"task '{spec.name}': the environment takes {num_actions} actions, its interface "
+                           f"declares {spec.interface.action_size}")
+
+
+def train(args: Train) -> RunDirectory | None:
+    from robot_ac.export.policy_export import RECORDED_OBSERVATIONS
+    from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
+
+    spec = get_task(args.task)
+    ctx = resolve_distributed(args.distributed, parse_device(args.device), args.seed)
+    resume_from = find_checkpoint(args.resume) if args.resume else None
+    num_envs = args.num_envs or spec.num_envs
+    iterations = args.max_iterations or spec.max_iterations
+    if num_envs < 1 or iterations < 1:
+        raise RobotAcError(f"--num-envs ({num_envs}) and --max-iterations ({iterations}) must be positive")
+    ppo = merge_ppo(spec.ppo, args.ppo)
+    seed_everything(ctx.seed)
+
+    print(f"creating {num_envs} '{spec.name}' envs on {ctx.device} "
+          "(the first run on a machine compiles Warp kernels: about a minute per solver)", flush=True)
+    started = time.monotonic()
+    env = spec.make_env(EnvOptions(num_envs=num_envs, device=ctx.device, seed=ctx.seed))
+    try:
+        obs = env.get_observations()
+        obs_dims = {key: int(value.shape[-1]) for key, value in obs.items()}
+        _check_interface(spec, obs_dims, env.num_actions)
+        run = RunDirectory.create(args.run_root, spec.name, args.run_name) if ctx.is_main else None
+        if run:
+            print(f"run directory: {run.path}")
+        train_cfg = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
+                                  experiment_name=spec.name)
+        infos = {"interface": spec.interface.to_dict(), "train_cfg": copy.deepcopy(train_cfg), "obs_dims": obs_dims}
+        if run:
+            run.write_json("config.json", {
+                "task": spec.name, "gym_id": spec.gym_id, "num_envs": num_envs, "max_iterations": iterations,
+                "device": ctx.device, "seed": ctx.seed, "world_size": ctx.world_size,
+                "resumed_from": str(resume_from) if resume_from else None,
+                "ppo": asdict(ppo), "rsl_rl": train_cfg,
+            })
+            run.write_json("interface.json", spec.interface.to_dict())
+        runner = RobotAcOnPolicyRunner(env, copy.deepcopy(train_cfg), run, ctx.device, infos, verbose=args.verbose)
+        if resume_from:
+            runner.load(str(resume_from))
+            print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")
+        print(f"environment ready in {time.monotonic() - started:.1f} s; training {iterations} iterations "
+              f"x {ppo.num_steps_per_env} steps x {num_envs} envs", flush=True)
+        runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+        if run:
+            sample = env.get_observations()["policy"][:RECORDED_SAMPLES].detach().cpu().numpy()
+            np.save(run.path / RECORDED_OBSERVATIONS, sample)
+            returns, lengths = runner.logger.rewbuffer, runner.logger.lenbuffer
+            run.write_json("summary.json", {
+                "iterations": runner.current_learning_iteration + 1,
+                "total_env_steps": runner.logger.tot_timesteps,
+                "final_mean_return": float(np.mean(returns)) if returns else None,
+                "final_mean_episode_length": float(np.mean(lengths)) if lengths else None,
+                "wall_time_s": round(time.monotonic() - started, 1),
+            })
+    finally:
+        env.close()
+    if run is None:
+        return None
+    print(f"training done in {time.monotonic() - started:.0f} s; curve: {run.training_png}")
+    if args.export:
+        from robot_ac.cli import Export, run_export
+
+        run_export(Export(run=run.path, check=True))
+    return run

@@ -1,0 +1,26 @@
+"""robot-ac's tasks, registered for the CLI (entry point ``robot_ac.tasks``) and as Gymnasium ids.
+
+``gymnasium.make("RobotAc-Cartpole-v0", num_envs=16, device="cpu", seed=0)`` returns the same rsl_rl-wrapped
+environment `robot-ac train` uses.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from robot_ac.tasks import EnvOptions, TaskSpec
+from sim.tasks.cartpole import CARTPOLE_TASK
+
+TASKS: list[TaskSpec] = [CARTPOLE_TASK]
+
+
+def _gym_factory(spec: TaskSpec):
+    def make(num_envs: int = 16, device: str = "cpu", seed: int = 0):
+        return spec.make_env(EnvOptions(num_envs=num_envs, device=device, seed=seed))
+
+    return make
+
+
+for _spec in TASKS:
+    if _spec.gym_id not in gym.registry:
+        gym.register(id=_spec.gym_id, entry_point=_gym_factory(_spec), disable_env_checker=True)

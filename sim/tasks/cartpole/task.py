@@ -1,0 +1,61 @@
+"""The cartpole task spec: its policy interface (from Isaac Lab's cartpole) and factories."""
+
+from __future__ import annotations
+
+from robot_ac.config import PpoConfig
+from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+from robot_ac.tasks import EnvOptions, TaskSpec
+
+CART_JOINT = "slider_to_cart"
+POLE_JOINT = "cart_to_pole"
+JOINTS = [CART_JOINT, POLE_JOINT]
+
+INTERFACE = PolicyInterface(
+    task="cartpole",
+    robot="cartpole",
+    joints=[
+        # Drive values are the ones of isaaclab_assets.robots.cartpole.CARTPOLE_CFG (effort-driven cart).
+        JointSpec(name=CART_JOINT, default_position=0.0, position_limits=(-4.0, 4.0), velocity_limit=None,
+                  effort_limit=400.0, stiffness=0.0, damping=10.0),
+        JointSpec(name=POLE_JOINT, default_position=0.0, position_limits=(None, None), velocity_limit=None,
+                  effort_limit=400.0, stiffness=0.0, damping=0.0),
+    ],
+    control_period_s=2 / 120,  # sim dt 1/120 s, decimation 2
+    observations=[
+        ObservationTerm(name="joint_pos", size=2, source="joint_state", quantity="position", joint_names=JOINTS,
+                        offset=[0.0, 0.0], description="cart position (m) and pole angle (rad) from default"),
+        ObservationTerm(name="joint_vel", size=2, source="joint_state", quantity="velocity", joint_names=JOINTS,
+                        description="cart velocity (m/s) and pole angular velocity (rad/s)"),
+    ],
+    action=ActionSpec(type="joint_effort", joint_names=[CART_JOINT], scale=[100.0], offset=[0.0], clip=None),
+)
+
+
+def _make_env(opts: EnvOptions):
+    from sim.bootstrap import wrap_for_rsl_rl
+    from sim.tasks.cartpole.env_cfg import episode_success, make_env
+
+    return wrap_for_rsl_rl(make_env(opts), success=episode_success)
+
+
+def _make_isaaclab_reference_env(opts: EnvOptions):
+    """Isaac Lab's own direct cartpole with only what offline CPU/GPU running requires changed, unwrapped by us."""
+    from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
+
+    from sim.tasks.cartpole.env_cfg import make_env
+
+    return RslRlVecEnvWrapper(make_env(opts))
+
+
+CARTPOLE_TASK = TaskSpec(
+    name="cartpole",
+    gym_id="RobotAc-Cartpole-v0",
+    description="Balance a pole on a cart by pushing the cart (effort control, 60 Hz, 5 s episodes).",
+    interface=INTERFACE,
+    make_env=_make_env,
+    make_baseline_env=_make_isaaclab_reference_env,
+    ppo=PpoConfig(num_steps_per_env=16, actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32)),
+    max_iterations=60,
+    num_envs=1024,
+    success_metric="episode reaches its 5 s time limit with the cart within ±3 m",
+)
