@@ -1,0 +1,171 @@
+"""`robot-ac bench`: environment and training throughput, as JSON + PNG in benchmarks/results/.
+
+Absolute rates on shared machines are noisy, so where a task has an upstream reference environment (cartpole:
+Isaac Lab's own direct env) both are timed in the same process, alternately, and the ratio is what to compare.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from robot_ac.device import parse_device
+from robot_ac.errors import RobotAcError
+from robot_ac.tasks import EnvOptions, TaskSpec, get_task
+
+if TYPE_CHECKING:
+    from robot_ac.cli import Bench
+
+WARMUP_STEPS = 20
+
+
+def machine_info(device: str) -> dict[str, Any]:
+    def pkg(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    cpu_model = platform.processor()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            cpu_model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu_model)
+    return {
+        "hostname": platform.node(), "platform": platform.platform(), "python": platform.python_version(),
+        "cpu": cpu_model, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": device,
+        "gpu": torch.cuda.get_device_name(device) if device.startswith("cuda") else None,
+        "packages": {name: pkg(name) for name in ("robot-ac", "torch", "warp-lang", "newton", "mujoco-warp",
+                                                   "isaaclab", "rsl-rl-lib")},
+    }
+
+
+def env_steps_per_second(make_env: Callable[[EnvOptions], Any], opts: EnvOptions, steps: int) -> float:
+    """Steps x envs / s under uniform random actions in [-1, 1], after a warm-up."""
+    env = make_env(opts)
+    try:
+        generator = torch.Generator(device=env.device).manual_seed(opts.seed)
+
+        def random_actions() -> torch.Tensor:
+            return torch.rand(env.num_envs, env.num_actions, device=env.device, generator=generator) * 2 - 1
+
+        for _ in range(WARMUP_STEPS):
+            env.step(random_actions())
+        if str(env.device).startswith("cuda"):
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        for _ in range(steps):
+            env.step(random_actions())
+        if str(env.device).startswith("cuda"):
+            torch.cuda.synchronize()
+        return steps * env.num_envs / (time.perf_counter() - started)
+    finally:
+        env.close()
+
+
+def training_steps_per_second(spec: TaskSpec, opts: EnvOptions, iterations: int) -> dict[str, float]:
+    """PPO iterations (rollout + update) timed end to end; no run directory is written."""
+    from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
+
+    env = spec.make_env(opts)
+    try:
+        train_cfg = spec.ppo.to_rsl_rl(seed=opts.seed, device=opts.device, save_interval=10**9,
+                                       experiment_name=spec.name)
+        infos = {"interface": spec.interface.to_dict(), "train_cfg": train_cfg, "obs_dims": {}}
+        runner = RobotAcOnPolicyRunner(env, train_cfg, None, opts.device, infos)
+        runner.learn(1)  # warm-up: first-iteration allocations and lazy inits
+        started = time.perf_counter()
+        runner.learn(iterations)
+        elapsed = time.perf_counter() - started
+    finally:
+        env.close()
+    steps = iterations * spec.ppo.num_steps_per_env * opts.num_envs
+    return {"num_envs": opts.num_envs, "iterations": iterations, "env_steps_per_s": steps / elapsed,
+            "iterations_per_s": iterations / elapsed}
+
+
+@dataclass(frozen=True)
+class _Row:
+    num_envs: int
+    steps_per_s: float
+    baseline_steps_per_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        ratio = self.steps_per_s / self.baseline_steps_per_s if self.baseline_steps_per_s else None
+        return {"num_envs": self.num_envs, "steps_per_s": self.steps_per_s,
+                "baseline_steps_per_s": self.baseline_steps_per_s, "ratio_to_baseline": ratio}
+
+
+def _plot(task: str, rows: list[_Row], device: str) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    envs = [r.num_envs for r in rows]
+    ax.plot(envs, [r.steps_per_s for r in rows], "o-", label=f"robot-ac {task}")
+    if all(r.baseline_steps_per_s for r in rows):
+        ax.plot(envs, [r.baseline_steps_per_s for r in rows], "s--", label="Isaac Lab reference env")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("parallel environments")
+    ax.set_ylabel("env-steps / s")
+    ax.set_title(f"{task} on {device}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def bench(args: Bench) -> list[dict[str, Any]]:
+    device = parse_device(args.device)
+    if not args.num_envs or min(args.num_envs) < 1 or args.steps < 1:
+        raise RobotAcError("bench needs positive --num-envs values and --steps")
+    specs = [get_task(name) for name in args.tasks]
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    results = []
+    for spec in specs:
+        rows = []
+        for i, num_envs in enumerate(sorted(args.num_envs)):
+            opts = EnvOptions(num_envs=num_envs, device=device, seed=0)
+            baseline = spec.make_baseline_env if args.baseline else None
+            # Alternate which env goes first, so slow drift of the machine does not favour either.
+            order = [("ours", spec.make_env), ("baseline", baseline)] if i % 2 == 0 else \
+                [("baseline", baseline), ("ours", spec.make_env)]
+            rates = {name: env_steps_per_second(make, opts, args.steps) for name, make in order if make}
+            rows.append(_Row(num_envs, rates["ours"], rates.get("baseline")))
+            ratio = f"  ratio {rates['ours'] / rates['baseline']:.3f}" if "baseline" in rates else ""
+            base = f"  baseline {rates['baseline']:10.0f}" if "baseline" in rates else ""
+            print(f"[bench] {spec.name:<14} {num_envs:>6} envs  {rates['ours']:10.0f} steps/s{base}{ratio}",
+                  flush=True)
+        training = None
+        if args.train_iterations > 0:
+            opts = EnvOptions(num_envs=max(args.num_envs), device=device, seed=0)
+            training = training_steps_per_second(spec, opts, args.train_iterations)
+            print(f"[bench] {spec.name:<14} training at {opts.num_envs} envs: "
+                  f"{training['env_steps_per_s']:.0f} env-steps/s, {training['iterations_per_s']:.2f} it/s")
+        result = {
+            "task": spec.name, "created": stamp, "steps_per_measurement": args.steps,
+            "baseline": "isaaclab_tasks direct cartpole (Isaac-Cartpole-Direct), offline assets"
+            if spec.make_baseline_env and args.baseline else None,
+            "env": [row.to_dict() for row in rows], "training": training, "machine": machine_info(device),
+        }
+        name = f"bench_{spec.name}_{device.replace(':', '')}_{stamp}"
+        atomic_write_json(args.out_dir / f"{name}.json", result)
+        atomic_write_bytes(args.out_dir / f"{name}.png", _plot(spec.name, rows, device))
+        print(f"[bench] wrote {args.out_dir / name}.json and .png")
+        results.append(result)
+    return results

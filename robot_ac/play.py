@@ -1,0 +1,122 @@
+"""`robot-ac play`: roll a policy (checkpoint or exported ONNX) out in its task and report episode statistics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from robot_ac._atomic import atomic_write_json
+from robot_ac.device import parse_device
+from robot_ac.errors import RobotAcError
+from robot_ac.export.manifest import PolicyInterface, load_manifest
+from robot_ac.tasks import EnvOptions, get_task
+from robot_ac.training import seed_everything
+
+if TYPE_CHECKING:
+    from robot_ac.cli import Play
+
+PolicyFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class EpisodeStats:
+    episodes: int
+    mean_return: float
+    std_return: float
+    min_return: float
+    max_return: float
+    mean_length: float
+    success_rate: float
+    returns: list[float]
+    lengths: list[int]
+
+
+def _onnx_policy(onnx_path: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
+    import onnxruntime as ort
+
+    manifest = load_manifest(onnx_path.parent / "manifest.json")
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+
+    def act(obs: torch.Tensor) -> torch.Tensor:
+        actions = session.run([manifest.policy.output_name], {manifest.policy.input_name: obs.cpu().numpy()})[0]
+        return torch.from_numpy(actions).to(device)
+
+    return act, manifest.interface
+
+
+def load_policy(target: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
+    """An ONNX file, an export directory (manifest.json + policy.onnx), a checkpoint or a run directory."""
+    from robot_ac.export.policy_export import deterministic_actions, rebuild_actor
+    from robot_ac.runners.checkpoints import load_checkpoint
+
+    if target.suffix == ".onnx":
+        return _onnx_policy(target, device)
+    if target.is_dir() and (target / "manifest.json").is_file():
+        return _onnx_policy(target / load_manifest(target / "manifest.json").policy.onnx, device)
+    state = load_checkpoint(target)
+    actor = rebuild_actor(state).to(device)
+    return (lambda obs: deterministic_actions(actor, obs)), PolicyInterface.from_dict(state["infos"]["interface"])
+
+
+def rollout(env, policy: PolicyFn, episodes: int) -> EpisodeStats:
+    """Step every env until ``episodes`` episodes have finished; count them in the order they finish."""
+    returns, lengths, successes = [], [], []
+    episode_return = torch.zeros(env.num_envs, device=env.device)
+    episode_length = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
+    obs = env.get_observations()["policy"]
+    while len(returns) < episodes:
+        obs_dict, rewards, dones, extras = env.step(policy(obs))
+        obs = obs_dict["policy"]
+        episode_return += rewards
+        episode_length += 1
+        done_ids = dones.nonzero(as_tuple=False).flatten()
+        if done_ids.numel():
+            success = extras.get("success")
+            for i in done_ids.tolist():
+                returns.append(float(episode_return[i]))
+                lengths.append(int(episode_length[i]))
+                successes.append(bool(success[i]) if success is not None else False)
+            episode_return[done_ids] = 0.0
+            episode_length[done_ids] = 0
+    returns, lengths, successes = returns[:episodes], lengths[:episodes], successes[:episodes]
+    r = np.asarray(returns)
+    return EpisodeStats(episodes=episodes, mean_return=float(r.mean()), std_return=float(r.std()),
+                        min_return=float(r.min()), max_return=float(r.max()), mean_length=float(np.mean(lengths)),
+                        success_rate=float(np.mean(successes)), returns=returns, lengths=lengths)
+
+
+def play(args: Play) -> EpisodeStats:
+    device = parse_device(args.device)
+    if args.episodes < 1 or args.num_envs < 1:
+        raise RobotAcError(f"--episodes ({args.episodes}) and --num-envs ({args.num_envs}) must be positive")
+    policy, interface = load_policy(args.policy, device)
+    spec = get_task(args.task or interface.task)
+    if spec.interface.observation_size != interface.observation_size or \
+            spec.interface.action_size != interface.action_size:
+        raise RobotAcError(f"policy '{args.policy}' expects {interface.observation_size} observations and "
+                           f"{interface.action_size} actions; task '{spec.name}' has "
+                           f"{spec.interface.observation_size} and {spec.interface.action_size}")
+    seed_everything(args.seed)
+    env = spec.make_env(EnvOptions(num_envs=args.num_envs, device=device, seed=args.seed))
+    started = time.monotonic()
+    try:
+        stats = rollout(env, policy, args.episodes)
+    finally:
+        env.close()
+    print(f"{spec.name}: {stats.episodes} episodes in {time.monotonic() - started:.1f} s")
+    print(f"  return   {stats.mean_return:.3f} ± {stats.std_return:.3f} (min {stats.min_return:.3f}, "
+          f"max {stats.max_return:.3f})")
+    print(f"  length   {stats.mean_length:.1f} steps")
+    print(f"  success  {100 * stats.success_rate:.0f}% ({spec.success_metric})")
+    if args.json_out:
+        atomic_write_json(args.json_out, {"task": spec.name, "policy": str(args.policy), "seed": args.seed,
+                                          **asdict(stats)})
+    return stats
+
+
