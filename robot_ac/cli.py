@@ -155,13 +155,14 @@ def run_tasks(_: Tasks) -> None:
     from robot_ac.tasks import all_tasks
 
     table = Table(title="robot-ac tasks")
-    for column in ("task", "gym id", "obs", "actions", "control", "description"):
-        table.add_column(column)
+    for column in ("task", "gym id", "obs", "actions", "control"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("description")
     for spec in all_tasks():
         interface = spec.interface
         table.add_row(spec.name, spec.gym_id, str(interface.observation_size), str(interface.action_size),
                       f"{1 / interface.control_period_s:.0f} Hz {interface.action.type}", spec.description)
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

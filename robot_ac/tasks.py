@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from robot_ac.errors import RobotAcError
 from robot_ac.export.manifest import PolicyInterface
@@ -41,7 +41,9 @@ class TaskSpec:
     description: str
     interface: PolicyInterface
     make_env: Callable[[EnvOptions], VecEnv]
-    """Builds the rsl_rl-wrapped environment."""
+    """Builds the rsl_rl-wrapped environment (what training, play and bench use)."""
+    make_gym_env: Callable[[EnvOptions], Any]
+    """Builds the bare simulator environment, a ``gymnasium.Env`` (registered under ``gym_id``)."""
     ppo: PpoConfig
     """Default PPO settings for this task."""
     max_iterations: int

@@ -1,7 +1,7 @@
 """robot-ac's tasks, registered for the CLI (entry point ``robot_ac.tasks``) and as Gymnasium ids.
 
-``gymnasium.make("RobotAc-Cartpole-v0", num_envs=16, device="cpu", seed=0)`` returns the same rsl_rl-wrapped
-environment `robot-ac train` uses.
+``gymnasium.make("RobotAc-Cartpole-v0", num_envs=16, device="cpu", seed=0)`` returns the Isaac Lab environment
+`robot-ac train` uses, before the rsl_rl wrapper.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ TASKS: list[TaskSpec] = [CARTPOLE_TASK]
 
 def _gym_factory(spec: TaskSpec):
     def make(num_envs: int = 16, device: str = "cpu", seed: int = 0):
-        return spec.make_env(EnvOptions(num_envs=num_envs, device=device, seed=seed))
+        return spec.make_gym_env(EnvOptions(num_envs=num_envs, device=device, seed=seed))
 
     return make
 

@@ -31,20 +31,24 @@ INTERFACE = PolicyInterface(
 )
 
 
+def _make_gym_env(opts: EnvOptions):
+    from sim.tasks.cartpole.env_cfg import make_env
+
+    return make_env(opts)
+
+
 def _make_env(opts: EnvOptions):
     from sim.bootstrap import wrap_for_rsl_rl
-    from sim.tasks.cartpole.env_cfg import episode_success, make_env
+    from sim.tasks.cartpole.env_cfg import episode_success
 
-    return wrap_for_rsl_rl(make_env(opts), success=episode_success)
+    return wrap_for_rsl_rl(_make_gym_env(opts), success=episode_success)
 
 
 def _make_isaaclab_reference_env(opts: EnvOptions):
     """Isaac Lab's own direct cartpole with only what offline CPU/GPU running requires changed, unwrapped by us."""
     from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
-    from sim.tasks.cartpole.env_cfg import make_env
-
-    return RslRlVecEnvWrapper(make_env(opts))
+    return RslRlVecEnvWrapper(_make_gym_env(opts))
 
 
 CARTPOLE_TASK = TaskSpec(
@@ -53,6 +57,7 @@ CARTPOLE_TASK = TaskSpec(
     description="Balance a pole on a cart by pushing the cart (effort control, 60 Hz, 5 s episodes).",
     interface=INTERFACE,
     make_env=_make_env,
+    make_gym_env=_make_gym_env,
     make_baseline_env=_make_isaaclab_reference_env,
     ppo=PpoConfig(num_steps_per_env=16, actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32)),
     max_iterations=60,

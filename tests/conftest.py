@@ -1,0 +1,40 @@
+"""Shared fixtures. Simulation tests run Isaac Lab kit-less on Newton, on the CPU, with 4-64 envs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Warp compiles kernels on first use; a fixed cache folder makes every later run warm.
+os.environ.setdefault("WARP_CACHE_PATH", str(Path.home() / ".cache" / "robot-ac" / "warp"))
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """``cli([...])`` runs `robot-ac ...` in this process and returns (exit code, stdout, stderr)."""
+    from robot_ac.cli import main
+
+    def run(args: list[str]) -> tuple[int, str, str]:
+        try:
+            code = main(args)
+        except SystemExit as exc:  # tyro exits on --help and argument errors
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def trained_cartpole(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One short PPO run on cartpole (CLI, with --export), shared by the learning, export and play tests."""
+    from robot_ac.cli import main
+
+    root = tmp_path_factory.mktemp("runs")
+    code = main(["train", "--task", "cartpole", "--num-envs", "512", "--max-iterations", "40", "--seed", "1",
+                 "--run-root", str(root), "--save-interval", "10", "--export"])
+    assert code == 0
+    (run,) = (root / "cartpole").iterdir()
+    return run

@@ -1,0 +1,106 @@
+"""Per-rank settings for torchrun, atomic writes, run directories and the offline-asset guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from robot_ac._atomic import atomic_write_text
+from robot_ac.config import PpoConfig
+from robot_ac.errors import RobotAcError
+from robot_ac.runners import RunDirectory, find_checkpoint, resolve_distributed
+from robot_ac.training import merge_ppo
+
+
+def _torchrun_env(rank: int, local_rank: int, world: int) -> dict[str, str]:
+    return {"RANK": str(rank), "LOCAL_RANK": str(local_rank), "WORLD_SIZE": str(world)}
+
+
+def test_each_rank_gets_its_gpu_and_seed():
+    contexts = [resolve_distributed(True, "cuda:0", 42, _torchrun_env(r, r % 2, 4)) for r in range(4)]
+    assert [c.device for c in contexts] == ["cuda:0", "cuda:1", "cuda:0", "cuda:1"]
+    assert [c.seed for c in contexts] == [42, 43, 44, 45]
+    assert [c.is_main for c in contexts] == [True, False, False, False]
+    assert {c.world_size for c in contexts} == {4}
+
+
+def test_single_process_keeps_device_and_seed():
+    context = resolve_distributed(False, "cpu", 7, {})
+    assert (context.rank, context.world_size, context.device, context.seed, context.is_main) == (0, 1, "cpu", 7, True)
+
+
+@pytest.mark.parametrize(
+    ("environ", "device", "message"),
+    [
+        ({"RANK": "0", "LOCAL_RANK": "0"}, "cuda:0", "['WORLD_SIZE']"),
+        (_torchrun_env(3, 0, 2), "cuda:0", "inconsistent torchrun ranks"),
+        (_torchrun_env(0, 0, 2), "cpu", "needs --device cuda"),
+    ],
+)
+def test_bad_distributed_launch(environ, device, message):
+    with pytest.raises(RobotAcError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        resolve_distributed(True, device, 0, environ)
+
+
+def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "report.json"
+    atomic_write_text(target, "old")
+
+    def failing_write(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    from robot_ac._atomic import atomic_write
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, failing_write)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_run_directories_never_collide(tmp_path):
+    first = RunDirectory.create(tmp_path, "cartpole")
+    second = RunDirectory.create(tmp_path, "cartpole")
+    assert first.path != second.path
+    assert first.checkpoints.is_dir() and second.checkpoints.is_dir()
+
+
+def test_find_checkpoint_picks_highest_iteration(tmp_path):
+    run = RunDirectory.create(tmp_path, "cartpole")
+    for it in (2, 10, 9):
+        (run.checkpoints / f"model_{it}.pt").write_bytes(b"x")
+    assert find_checkpoint(run.path).name == "model_10.pt"
+
+
+def test_cli_ppo_flags_override_only_what_was_set():
+    task_defaults = PpoConfig(num_steps_per_env=24, actor_hidden_dims=(64, 64))
+    merged = merge_ppo(task_defaults, PpoConfig(learning_rate=3e-4))
+    assert merged.learning_rate == 3e-4
+    assert merged.num_steps_per_env == 24 and merged.actor_hidden_dims == (64, 64)
+
+
+@dataclass
+class _Spawn:
+    usd_path: str = ""
+
+
+@dataclass
+class _Scene:
+    robot: _Spawn = field(default_factory=_Spawn)
+    extras: dict = field(default_factory=dict)
+
+
+@pytest.mark.sim
+def test_asset_urls_are_refused_before_the_simulator_starts(tmp_path):
+    from sim.bootstrap import check_local_assets
+
+    local = tmp_path / "robot.usda"
+    local.write_text("#usda 1.0\n")
+    check_local_assets(_Scene(robot=_Spawn(str(local))))
+    with pytest.raises(RobotAcError, match=r"cfg.robot.usd_path = 'https://.*' is a URL"):
+        check_local_assets(_Scene(robot=_Spawn("https://omniverse-content.s3.amazonaws.com/robot.usd")))
+    with pytest.raises(RobotAcError, match=r"cfg.extras.texture = 'omniverse://"):
+        check_local_assets(_Scene(robot=_Spawn(str(local)), extras={"texture": "omniverse://host/a.png"}))
+    with pytest.raises(RobotAcError, match="no such file"):
+        check_local_assets(_Scene(robot=_Spawn(str(tmp_path / "missing.usd"))))
