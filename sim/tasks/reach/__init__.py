@@ -1,0 +1,1 @@
+"""End-effector pose reaching with joint-position actions (manager-based Isaac Lab env)."""

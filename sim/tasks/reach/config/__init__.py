@@ -1,0 +1,1 @@
+"""Robot-specific reach configs."""
