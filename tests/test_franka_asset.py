@@ -15,7 +15,6 @@ table, so a typo in either place makes these tests fail.
 from __future__ import annotations
 
 import math
-import os
 import pathlib
 import subprocess
 import sys
@@ -207,29 +206,16 @@ HOLD_STEPS = 240  # 2 s
 @pytest.fixture(scope="module")
 def isaaclab_robot():
     """Spawn 4 Pandas from panda.usda in an InteractiveScene, start them off the ready pose, run 2 s of PD."""
-    os.environ.setdefault("WARP_CACHE_PATH", str(REPO / ".cache" / "warp"))
     pytest.importorskip("isaaclab")
-    import isaaclab.sim as sim_utils
     import torch
-    from isaaclab.actuators import ImplicitActuatorCfg
-    from isaaclab.assets import ArticulationCfg
     from isaaclab.scene import InteractiveScene, InteractiveSceneCfg
     from isaaclab.sim import SimulationCfg, build_simulation_context
     from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg, NewtonManager
 
-    robot_cfg = ArticulationCfg(
-        prim_path="{ENV_REGEX_NS}/Robot",
-        spawn=sim_utils.UsdFileCfg(usd_path=str(USD)),
-        init_state=ArticulationCfg.InitialStateCfg(
-            joint_pos={**dict(zip(ARM_JOINTS, READY)), "panda_finger_joint.*": 0.04}
-        ),
-        actuators={
-            "panda_arm": ImplicitActuatorCfg(joint_names_expr=["panda_joint[1-7]"], stiffness=400.0, damping=80.0),
-            "panda_hand": ImplicitActuatorCfg(
-                joint_names_expr=["panda_finger_joint.*"], stiffness=2000.0, damping=100.0
-            ),
-        },
-    )
+    from sim.robots.franka import franka_panda_cfg
+
+    # The production config (sim.robots.franka): its gains and limits are what the tests below expect.
+    robot_cfg = franka_panda_cfg()
     scene_cfg = InteractiveSceneCfg(num_envs=NUM_ENVS, env_spacing=2.0)
     scene_cfg.robot = robot_cfg
     solver_cfg = MJWarpSolverCfg(njmax=20, nconmax=20, cone="pyramidal", impratio=1, integrator="implicitfast")
