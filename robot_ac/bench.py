@@ -97,12 +97,15 @@ def training_steps_per_second(spec: TaskSpec, opts: EnvOptions, iterations: int)
 class _Row:
     num_envs: int
     steps_per_s: float
+    """Best of the repeats: the least disturbed measurement."""
     baseline_steps_per_s: float | None
+    samples: dict[str, list[float]]
 
     def to_dict(self) -> dict[str, Any]:
         ratio = self.steps_per_s / self.baseline_steps_per_s if self.baseline_steps_per_s else None
         return {"num_envs": self.num_envs, "steps_per_s": self.steps_per_s,
-                "baseline_steps_per_s": self.baseline_steps_per_s, "ratio_to_baseline": ratio}
+                "baseline_steps_per_s": self.baseline_steps_per_s, "ratio_to_baseline": ratio,
+                "samples": self.samples}
 
 
 def _plot(task: str, rows: list[_Row], device: str) -> bytes:
@@ -132,25 +135,29 @@ def _plot(task: str, rows: list[_Row], device: str) -> bytes:
 
 def bench(args: Bench) -> list[dict[str, Any]]:
     device = parse_device(args.device)
-    if not args.num_envs or min(args.num_envs) < 1 or args.steps < 1:
-        raise RobotAcError("bench needs positive --num-envs values and --steps")
+    if not args.num_envs or min(args.num_envs) < 1 or args.steps < 1 or args.repeats < 1:
+        raise RobotAcError("bench needs positive --num-envs values, --steps and --repeats")
     specs = [get_task(name) for name in args.tasks]
     stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     results = []
     for spec in specs:
         rows = []
-        for i, num_envs in enumerate(sorted(args.num_envs)):
+        for num_envs in sorted(args.num_envs):
             opts = EnvOptions(num_envs=num_envs, device=device, seed=0)
-            baseline = spec.make_baseline_env if args.baseline else None
-            # Alternate which env goes first, so slow drift of the machine does not favour either.
-            order = [("ours", spec.make_env), ("baseline", baseline)] if i % 2 == 0 else \
-                [("baseline", baseline), ("ours", spec.make_env)]
-            rates = {name: env_steps_per_second(make, opts, args.steps) for name, make in order if make}
-            rows.append(_Row(num_envs, rates["ours"], rates.get("baseline")))
-            ratio = f"  ratio {rates['ours'] / rates['baseline']:.3f}" if "baseline" in rates else ""
-            base = f"  baseline {rates['baseline']:10.0f}" if "baseline" in rates else ""
-            print(f"[bench] {spec.name:<14} {num_envs:>6} envs  {rates['ours']:10.0f} steps/s{base}{ratio}",
-                  flush=True)
+            makers = {"ours": spec.make_env}
+            if args.baseline and spec.make_baseline_env:
+                makers["baseline"] = spec.make_baseline_env
+            samples: dict[str, list[float]] = {name: [] for name in makers}
+            for repeat in range(args.repeats):
+                # Alternate which env goes first, so slow drift of the machine favours neither.
+                for name in sorted(makers, reverse=repeat % 2 == 1):
+                    samples[name].append(env_steps_per_second(makers[name], opts, args.steps))
+            rows.append(_Row(num_envs, max(samples["ours"]), max(samples["baseline"]) if "baseline" in samples
+                             else None, samples))
+            row = rows[-1].to_dict()
+            base = (f"  baseline {row['baseline_steps_per_s']:10.0f}  ratio {row['ratio_to_baseline']:.3f}"
+                    if row["ratio_to_baseline"] else "")
+            print(f"[bench] {spec.name:<14} {num_envs:>6} envs  {row['steps_per_s']:10.0f} steps/s{base}", flush=True)
         training = None
         if args.train_iterations > 0:
             opts = EnvOptions(num_envs=max(args.num_envs), device=device, seed=0)
@@ -158,7 +165,7 @@ def bench(args: Bench) -> list[dict[str, Any]]:
             print(f"[bench] {spec.name:<14} training at {opts.num_envs} envs: "
                   f"{training['env_steps_per_s']:.0f} env-steps/s, {training['iterations_per_s']:.2f} it/s")
         result = {
-            "task": spec.name, "created": stamp, "steps_per_measurement": args.steps,
+            "task": spec.name, "created": stamp, "steps_per_measurement": args.steps, "repeats": args.repeats,
             "baseline": "isaaclab_tasks direct cartpole (Isaac-Cartpole-Direct), offline assets"
             if spec.make_baseline_env and args.baseline else None,
             "env": [row.to_dict() for row in rows], "training": training, "machine": machine_info(device),

@@ -89,6 +89,8 @@ class Bench:
     device: str = "cpu"
     steps: int = 200
     """Timed environment steps per measurement (after a warm-up)."""
+    repeats: int = 3
+    """Measurements per env count (alternating with the baseline); the best of them is reported."""
     baseline: bool = True
     """Also time the task's upstream reference env (cartpole: Isaac Lab's own) and report our rate as a ratio."""
     train_iterations: int = 3

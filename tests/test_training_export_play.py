@@ -110,7 +110,7 @@ def test_resume_continues_from_checkpoint(trained_cartpole, tmp_path, cli):
 
 
 def test_bench_writes_json_and_plot(tmp_path, cli):
-    code, stdout, _ = cli(["bench", "--num-envs", "4", "8", "--steps", "20", "--train-iterations", "1",
+    code, stdout, _ = cli(["bench", "--num-envs", "4", "8", "--steps", "20", "--repeats", "2", "--train-iterations", "1",
                            "--out-dir", str(tmp_path)])
     assert code == 0
     (result_file,) = tmp_path.glob("bench_cartpole_cpu_*.json")
@@ -119,6 +119,7 @@ def test_bench_writes_json_and_plot(tmp_path, cli):
     for row in result["env"]:
         assert row["steps_per_s"] > 0 and row["baseline_steps_per_s"] > 0
         assert row["ratio_to_baseline"] == pytest.approx(row["steps_per_s"] / row["baseline_steps_per_s"])
+        assert len(row["samples"]["ours"]) == 2 and row["steps_per_s"] == max(row["samples"]["ours"])
     assert result["training"]["env_steps_per_s"] > 0
     assert result["machine"]["packages"]["isaaclab"] == "3.0.0"
     assert result_file.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
