@@ -89,7 +89,14 @@ def train(args: Train) -> RunDirectory | None:
             print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")
         print(f"environment ready in {time.monotonic() - started:.1f} s; training {iterations} iterations "
               f"x {ppo.num_steps_per_env} steps x {num_envs} envs", flush=True)
-        runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+        try:
+            runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+        except ValueError as exc:
+            if "NaN" not in str(exc):
+                raise
+            where = f"; checkpoints written so far are in {run.checkpoints}" if run else ""
+            raise RobotAcError(f"task '{spec.name}': {exc} On Newton/MuJoCo-Warp this often means the task's "
+                               f"njmax/nconmax contact buffers are too small{where}") from exc
         if run:
             sample = env.get_observations()["policy"][:RECORDED_SAMPLES].detach().cpu().numpy()
             np.save(run.path / RECORDED_OBSERVATIONS, sample)
