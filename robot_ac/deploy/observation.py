@@ -1,0 +1,91 @@
+"""ObservationBuilder: ROS-side data -> the policy's observation vector, exactly as the manifest describes it.
+
+Joint data is matched by joint name, never by index: a JointState message may list joints in any order and may
+carry joints the policy does not use.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+
+from robot_ac.errors import RobotAcError
+from robot_ac.export.manifest import ObservationTerm, PolicyInterface
+
+_SUPPORTED = {("joint_state", "position"), ("joint_state", "velocity"), ("command", "pose"), ("command", ""),
+              ("previous_action", "")}
+
+
+class ObservationBuilder:
+    """Keeps the latest value of every input and assembles ``[history_length x obs]`` float32 vectors."""
+
+    def __init__(self, interface: PolicyInterface) -> None:
+        for term in interface.observations:
+            if (term.source, term.quantity) not in _SUPPORTED:
+                raise RobotAcError(f"observation '{term.name}': source '{term.source}' / quantity "
+                                   f"'{term.quantity}' is not supported by the deploy runtime yet")
+        self.interface = interface
+        self.joint_names = list(dict.fromkeys(n for t in interface.observations for n in t.joint_names))
+        self._position = np.full(len(self.joint_names), np.nan)
+        self._velocity = np.full(len(self.joint_names), np.nan)
+        self._joint_index = {name: i for i, name in enumerate(self.joint_names)}
+        self._layout_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._goal: np.ndarray | None = None
+        self._previous_action = np.zeros(interface.action_size)
+        self._history: deque[np.ndarray] = deque(maxlen=interface.history_length)
+        self._slices = [(term, [self._joint_index[n] for n in term.joint_names]) for term in interface.observations]
+
+    def _layout(self, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in the message, positions in our arrays) of the joints we use; cached per name order."""
+        if names not in self._layout_cache:
+            pairs = [(i, self._joint_index[n]) for i, n in enumerate(names) if n in self._joint_index]
+            src, dst = (np.array(x, dtype=np.intp) for x in zip(*pairs)) if pairs else (np.empty(0, np.intp),) * 2
+            self._layout_cache[names] = (src, dst)
+        return self._layout_cache[names]
+
+    def missing_joints(self, names: Sequence[str]) -> list[str]:
+        """Policy joints absent from a message's name list."""
+        present = set(names)
+        return [n for n in self.joint_names if n not in present]
+
+    def update_joint_state(self, names: Sequence[str], position: Sequence[float],
+                           velocity: Sequence[float] | None = None) -> None:
+        src, dst = self._layout(tuple(names))
+        self._position[dst] = np.asarray(position, dtype=np.float64)[src]
+        if velocity is not None and len(velocity):
+            self._velocity[dst] = np.asarray(velocity, dtype=np.float64)[src]
+
+    def set_goal(self, values: Sequence[float]) -> None:
+        self._goal = np.asarray(values, dtype=np.float64)
+
+    def set_previous_action(self, action: np.ndarray) -> None:
+        self._previous_action = np.asarray(action, dtype=np.float64)
+
+    def reset(self) -> None:
+        """Forget history and the previous action (the policy restarts as at an episode start)."""
+        self._history.clear()
+        self._previous_action = np.zeros(self.interface.action_size)
+
+    def _term(self, term: ObservationTerm, joints: list[int]) -> np.ndarray:
+        if term.source == "joint_state":
+            raw = (self._position if term.quantity == "position" else self._velocity)[joints]
+        elif term.source == "previous_action":
+            raw = self._previous_action
+        else:
+            if self._goal is None:
+                raise RobotAcError(f"observation '{term.name}' needs a goal, and none has been received yet")
+            raw = self._goal
+        if raw.shape != (term.size,):
+            raise RobotAcError(f"observation '{term.name}': got {raw.shape[0]} values, the manifest says {term.size}")
+        value = (raw - np.asarray(term.offset)) * term.scale if term.offset else raw * term.scale
+        return np.clip(value, -term.clip, term.clip) if term.clip is not None else value
+
+    def build(self) -> np.ndarray:
+        """The observation vector [obs_size] (float32), history oldest first, padded with the first frame."""
+        frame = np.concatenate([self._term(term, joints) for term, joints in self._slices])
+        self._history.append(frame)
+        while len(self._history) < self._history.maxlen:
+            self._history.appendleft(frame)
+        return np.concatenate(self._history).astype(np.float32)
