@@ -99,6 +99,21 @@ class Bench:
 
 
 @dataclass
+class Deploy:
+    """Run the ROS 2 policy node for a robot without `ros2 launch` (pip-only installs): configure, activate,
+    ramp to the default pose, run the policy; Ctrl-C damps and releases the robot."""
+
+    config: Path
+    """Hardware config YAML (hardware_configs/*.yaml)."""
+    policy: Path
+    """Export directory holding manifest.json and policy.onnx."""
+    autostart: bool = True
+    """Ramp and start the policy as soon as fresh joint states arrive; else wait for the ~/start service."""
+    duration_s: float | None = None
+    """Stop after this many seconds (default: run until Ctrl-C)."""
+
+
+@dataclass
 class Tasks:
     """List the registered tasks with their observation and action sizes."""
 
@@ -108,6 +123,7 @@ Command = (
     | Annotated[Play, tyro.conf.subcommand("play")]
     | Annotated[Export, tyro.conf.subcommand("export")]
     | Annotated[Bench, tyro.conf.subcommand("bench")]
+    | Annotated[Deploy, tyro.conf.subcommand("deploy")]
     | Annotated[Tasks, tyro.conf.subcommand("tasks")]
 )
 
@@ -150,6 +166,15 @@ def run_bench(args: Bench) -> None:
     bench(args)
 
 
+def run_deploy(args: Deploy) -> None:
+    try:
+        from robot_ac_ros.run import run_deployment
+    except ImportError as exc:
+        raise RobotAcError(f"deploy needs ROS 2's rclpy ({exc}); install the ros extra: pip install "
+                           "'robot-ac[ros]', or source a ROS 2 installation") from exc
+    run_deployment(args.config, args.policy, args.autostart, args.duration_s)
+
+
 def run_tasks(_: Tasks) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -169,7 +194,8 @@ def run_tasks(_: Tasks) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
-    handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Tasks: run_tasks}
+    handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
+                Tasks: run_tasks}
     try:
         handlers[type(args)](args)
     except RobotAcError as exc:

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
 
 # Warp compiles kernels on first use; a fixed cache folder makes every later run warm.
 os.environ.setdefault("WARP_CACHE_PATH", str(Path.home() / ".cache" / "robot-ac" / "warp"))
+# ROS 2: a DDS domain of this test run's own, discovery kept on this machine.
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 100)))
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+
+
+@pytest.fixture
+def ros_context():
+    """A private rclpy context for one test (initialised, shut down afterwards)."""
+    import rclpy
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    yield context
+    rclpy.try_shutdown(context=context)
 
 
 @pytest.fixture

@@ -1,0 +1,215 @@
+"""``policy_node``: a rclpy LifecycleNode that runs an exported robot-ac policy on a robot.
+
+Lifecycle:
+    configure   load the hardware config and the policy, refuse (FAILURE, reasons logged) if they disagree
+    activate    start the control timer at the manifest's control period; with ``autostart`` the supervisor
+                ramps to the default pose as soon as fresh joint states arrive, then hands over to the policy
+    deactivate  HOLD (the last safe command stays)
+    cleanup / shutdown   DAMP (one damping command), then release everything
+
+Topics (names from the hardware config): JointState, optional Imu and goal in; Float64MultiArray (forward
+controllers) or JointTrajectory out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
+runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` (std_srvs/Trigger).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import rclpy
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+from std_srvs.srv import Trigger
+from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+from robot_ac.deploy import Command, PolicyRuntime, Supervisor, check_compatibility, load_hardware_config
+from robot_ac.deploy import State as SupervisorState
+from robot_ac.errors import RobotAcError
+
+DIAGNOSTICS_PERIOD_S = 0.5
+_LEVELS = {SupervisorState.PASSIVE: DiagnosticStatus.OK, SupervisorState.RAMP: DiagnosticStatus.OK,
+           SupervisorState.POLICY: DiagnosticStatus.OK, SupervisorState.HOLD: DiagnosticStatus.WARN,
+           SupervisorState.DAMP: DiagnosticStatus.ERROR, SupervisorState.ESTOP: DiagnosticStatus.ERROR}
+
+
+class PolicyNode(LifecycleNode):
+    """Parameters: ``hardware_config`` (YAML path), ``policy`` (export directory), ``autostart`` (bool)."""
+
+    def __init__(self, node_name: str = "policy_node", *, clock: Callable[[], float] = time.monotonic,
+                 **kwargs) -> None:
+        super().__init__(node_name, **kwargs)
+        self.declare_parameter("hardware_config", "")
+        self.declare_parameter("policy", "")
+        self.declare_parameter("autostart", True)
+        self.clock = clock
+        self.supervisor: Supervisor | None = None
+        self._timer = None
+        self._last_diagnostics = -float("inf")
+        self._resources: list = []
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        config_path = self.get_parameter("hardware_config").value
+        policy_path = self.get_parameter("policy").value
+        try:
+            config = load_hardware_config(config_path)
+            runtime = PolicyRuntime(policy_path)
+        except RobotAcError as exc:
+            self.get_logger().error(f"configure failed: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        problems = check_compatibility(runtime.manifest, config)
+        if problems:
+            self.get_logger().error(f"policy '{policy_path}' does not fit hardware config '{config_path}': "
+                                    + "; ".join(problems))
+            return TransitionCallbackReturn.FAILURE
+        self.config = config
+        self.supervisor = Supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
+        topics = config.topics
+        self._command_pub = self.create_lifecycle_publisher(
+            JointTrajectory if config.command_interface == "joint_trajectory" else Float64MultiArray,
+            topics.command, QoSProfile(depth=1))
+        self._diagnostics_pub = self.create_lifecycle_publisher(DiagnosticArray, topics.diagnostics,
+                                                                QoSProfile(depth=10))
+        subscriptions = [self.create_subscription(JointState, topics.joint_states, self._on_joint_state,
+                                                  qos_profile_sensor_data)]
+        if topics.goal:
+            subscriptions.append(self.create_subscription(Float64MultiArray, topics.goal, self._on_goal,
+                                                          QoSProfile(depth=1)))
+        services = [self.create_service(Trigger, f"~/{name}", handler) for name, handler in
+                    (("start", self._srv_start), ("estop", self._srv_estop), ("reset", self._srv_reset),
+                     ("hold", self._srv_hold))]
+        self._resources = subscriptions + services
+        self.get_logger().info(f"configured: {config.robot} at {config.control_rate_hz:g} Hz, policy "
+                               f"{runtime.manifest.interface.task} (warm-up {runtime.warmup_s * 1e3:.1f} ms)")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: State) -> TransitionCallbackReturn:
+        self._timer = self.create_timer(self.config.control_period_s, self._tick)
+        self.get_logger().info("activated: control loop running")
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
+        self.supervisor.hold(self.clock(), "node deactivated")
+        self._publish(self.supervisor.tick(self.clock()))
+        self._stop_timer()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        self._damp_and_release("node cleaned up")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
+        if self.supervisor is not None:
+            self._damp_and_release("node shut down")
+        return TransitionCallbackReturn.SUCCESS
+
+    def _damp_and_release(self, reason: str) -> None:
+        self.supervisor.damp(self.clock(), reason)
+        self._publish(self.supervisor.tick(self.clock()))
+        self._stop_timer()
+        for resource in self._resources:
+            (self.destroy_service if hasattr(resource, "srv_type") else self.destroy_subscription)(resource)
+        self._resources = []
+        self.destroy_lifecycle_publisher(self._command_pub)
+        self.destroy_lifecycle_publisher(self._diagnostics_pub)
+        self.supervisor = None
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self.destroy_timer(self._timer)
+            self._timer = None
+
+    # -- data path -----------------------------------------------------------------------------------------------
+    def _on_joint_state(self, msg: JointState) -> None:
+        if self.supervisor is None:
+            return
+        now = self.clock()
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self.supervisor.on_joint_state(stamp if stamp > 0 else now, msg.name, msg.position, msg.velocity, now)
+
+    def _on_goal(self, msg: Float64MultiArray) -> None:
+        if self.supervisor is not None:
+            self.supervisor.on_goal(msg.data)
+
+    def _tick(self) -> None:
+        now = self.clock()
+        supervisor = self.supervisor
+        if supervisor.state == SupervisorState.PASSIVE and self.get_parameter("autostart").value:
+            supervisor.start(now)
+        self._publish(supervisor.tick(now))
+        if now - self._last_diagnostics >= DIAGNOSTICS_PERIOD_S:
+            self._last_diagnostics = now
+            self._publish_diagnostics()
+
+    def _publish(self, command: Command | None) -> None:
+        if command is None:
+            return
+        if self.config.command_interface == "joint_trajectory":
+            period = self.config.control_period_s
+            point = JointTrajectoryPoint(positions=command.values.tolist(),
+                                         time_from_start=Duration(sec=0, nanosec=int(period * 1e9)))
+            self._command_pub.publish(JointTrajectory(joint_names=command.joint_names, points=[point]))
+        else:
+            self._command_pub.publish(Float64MultiArray(data=command.values.tolist()))
+
+    def _publish_diagnostics(self) -> None:
+        status = self.supervisor.status()
+        message = DiagnosticArray()
+        message.header.stamp = self.get_clock().now().to_msg()
+        message.status = [DiagnosticStatus(
+            level=_LEVELS[self.supervisor.state], name=f"{self.get_name()}: supervisor",
+            message=f"{status['state']}: {status['reason']}", hardware_id=self.config.robot,
+            values=[KeyValue(key=str(k), value=str(v)) for k, v in status.items()])]
+        self._diagnostics_pub.publish(message)
+
+    # -- services ------------------------------------------------------------------------------------------------
+    def _service(self, response: Trigger.Response, ok: bool, what: str) -> Trigger.Response:
+        response.success = ok
+        response.message = f"{what}; state {self.supervisor.state.value}" if self.supervisor else "not configured"
+        return response
+
+    def _srv_start(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        ok = self.supervisor is not None and self.supervisor.start(self.clock())
+        return self._service(response, ok, "ramp started" if ok else "start refused")
+
+    def _srv_estop(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        if self.supervisor is None:
+            return self._service(response, False, "e-stop ignored")
+        self.supervisor.estop(self.clock(), "e-stop service called")
+        self._publish(self.supervisor.tick(self.clock()))
+        return self._service(response, True, "e-stop latched")
+
+    def _srv_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        ok = self.supervisor is not None and self.supervisor.reset(self.clock())
+        return self._service(response, ok, "reset to passive" if ok else "reset refused")
+
+    def _srv_hold(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        if self.supervisor is not None:
+            self.supervisor.hold(self.clock(), "hold service called")
+        return self._service(response, self.supervisor is not None, "hold")
+
+
+def main(args: list[str] | None = None) -> None:
+    """`ros2 run robot_ac_ros policy_node --ros-args -p hardware_config:=... -p policy:=...`"""
+    rclpy.init(args=args if args is not None else sys.argv)
+    node = PolicyNode()
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

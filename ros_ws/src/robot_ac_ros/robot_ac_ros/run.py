@@ -1,0 +1,57 @@
+"""Start a deployment's nodes in this process, without `ros2 launch` (what `robot-ac deploy` runs)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import TransitionCallbackReturn
+from rclpy.parameter import Parameter
+
+from robot_ac.errors import RobotAcError
+from robot_ac_ros.launch_nodes import deploy_nodes
+from robot_ac_ros.policy_node import PolicyNode
+
+
+def make_policy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
+                      **node_kwargs) -> list[PolicyNode]:
+    """The deployment's nodes, created (rclpy must be initialised) but not yet configured."""
+    return [PolicyNode(d.name, parameter_overrides=[Parameter(k, value=v) for k, v in d.parameters.items()],
+                       **node_kwargs)
+            for d in deploy_nodes(hardware_config, policy, autostart)]
+
+
+def bring_up(nodes: list[PolicyNode]) -> None:
+    """configure -> activate every node, as the launch file does; a refused transition is an error."""
+    for node in nodes:
+        for transition in (node.trigger_configure, node.trigger_activate):
+            if transition() != TransitionCallbackReturn.SUCCESS:
+                raise RobotAcError(f"node '{node.get_name()}' refused {transition.__name__.removeprefix('trigger_')}"
+                                   " (its log says why)")
+
+
+def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
+                   duration_s: float | None = None) -> None:
+    """Run until Ctrl-C (or ``duration_s``); on the way out every node damps and releases the robot."""
+    rclpy.init()
+    executor = SingleThreadedExecutor()
+    nodes: list[PolicyNode] = []
+    try:
+        nodes = make_policy_nodes(hardware_config, policy, autostart)
+        for node in nodes:
+            executor.add_node(node)
+        bring_up(nodes)
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
+            executor.spin_once(timeout_sec=0.1)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        for node in nodes:
+            if node.supervisor is not None:
+                node.trigger_deactivate()
+                node.trigger_cleanup()
+            node.destroy_node()
+        rclpy.try_shutdown()

@@ -1,0 +1,181 @@
+"""The policy node over real rclpy (FastDDS, a private domain): lifecycle, services, diagnostics, closed loop."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from lifecycle_msgs.msg import State as LifecycleState
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.lifecycle import TransitionCallbackReturn
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+from std_srvs.srv import Trigger
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+
+from robot_ac.deploy import Command, State, load_hardware_config
+from robot_ac.errors import RobotAcError
+from robot_ac_ros.launch_nodes import deploy_nodes
+from robot_ac_ros.run import bring_up, make_policy_nodes
+from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_TASK
+from tests.deploy_helpers import ToyRobot, write_linear_export
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "hardware_configs"
+
+
+def _spin_until(executor, condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.01)
+        if condition():
+            return True
+    return False
+
+
+@pytest.fixture
+def fast_franka(tmp_path):
+    """Franka config with a 0.3 s ramp, and a small linear policy exported for franka-reach."""
+    data = yaml.safe_load((CONFIGS / "franka_gelsight.yaml").read_text())
+    data["safety"]["ramp_duration_s"] = 0.3
+    data["safety"]["joint_state_timeout_s"] = 0.2
+    config_path = tmp_path / "franka_fast.yaml"
+    config_path.write_text(yaml.safe_dump(data))
+    write_linear_export(tmp_path / "export", FRANKA_REACH_TASK.interface, gain=0.05)
+    return config_path, tmp_path / "export"
+
+
+def test_launch_node_list_checks_the_pair_first(fast_franka, tmp_path):
+    config, export = fast_franka
+    (node,) = deploy_nodes(config, export)
+    assert (node.package, node.executable, node.lifecycle) == ("robot_ac_ros", "policy_node", True)
+    assert node.parameters == {"hardware_config": str(config.resolve()), "policy": str(export.resolve()),
+                               "autostart": True}
+    with pytest.raises(RobotAcError, match="does not fit hardware config.*panda_joint1"):
+        deploy_nodes(CONFIGS / "unitree_g1.yaml", export)
+    launch_file = (ROOT / "launch" / "deploy.launch.py").read_text()
+    compile(launch_file, "deploy.launch.py", "exec")
+    assert "deploy_nodes(" in launch_file and "TRANSITION_ACTIVATE" in launch_file
+
+
+def test_ament_package_is_complete():
+    import subprocess
+    import sys
+
+    from robot_ac_ros import policy_node
+
+    package = ROOT / "ros_ws" / "src" / "robot_ac_ros"
+    assert (package / "resource" / "robot_ac_ros").is_file()
+    assert "<build_type>ament_python</build_type>" in (package / "package.xml").read_text()
+    name = subprocess.run([sys.executable, "setup.py", "--name"], cwd=package, capture_output=True, text=True,
+                          check=True).stdout.split()[-1]
+    assert name == "robot_ac_ros" and callable(policy_node.main)
+
+
+class _ToyRobotNode:
+    """Publishes the toy robot's JointState at 100 Hz and applies position commands from the policy node."""
+
+    def __init__(self, node, config, robot: ToyRobot) -> None:
+        self.robot, self.commands = robot, []
+        self._names = config.command_joints
+        self._pub = node.create_publisher(JointState, config.topics.joint_states, qos_profile_sensor_data)
+        node.create_subscription(Float64MultiArray, config.topics.command, self._on_command, 10)
+        node.create_timer(0.01, self._publish)
+
+    def _on_command(self, msg):
+        values = np.array(msg.data)
+        self.commands.append(values)
+        self.robot.apply(Command(self._names, values, "position"), 0.01)
+
+    def _publish(self):
+        names, position, velocity = self.robot.joint_state()
+        self._pub.publish(JointState(name=names, position=position, velocity=velocity))
+
+
+def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
+    import rclpy
+
+    config_path, export = fast_franka
+    config = load_hardware_config(config_path)
+    executor = SingleThreadedExecutor(context=ros_context)
+    helper = rclpy.create_node("test_helper", context=ros_context)
+    executor.add_node(helper)
+    start = {j.name: j.default_position + 0.2 for j in FRANKA_REACH_TASK.interface.joints}
+    start.update({"panda_finger_joint1": 0.04, "panda_finger_joint2": 0.04})
+    toy = _ToyRobotNode(helper, config, ToyRobot(config, start))
+    goal_pub = helper.create_publisher(Float64MultiArray, config.topics.goal, 1)
+    diagnostics = []
+    helper.create_subscription(DiagnosticArray, config.topics.diagnostics, diagnostics.append, 10)
+
+    # A policy that does not fit the robot is refused at configure.
+    write_linear_export(tmp_path / "cartpole", CARTPOLE_TASK.interface)
+    (node,) = make_policy_nodes(config_path, export, context=ros_context)
+    node.set_parameters([rclpy.parameter.Parameter("policy", value=str(tmp_path / "cartpole"))])
+    assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
+    node.set_parameters([rclpy.parameter.Parameter("policy", value=str(export))])
+    executor.add_node(node)
+    bring_up([node])
+    assert node._state_machine.current_state[0] == LifecycleState.PRIMARY_STATE_ACTIVE
+    assert _spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0)
+    goal_pub.publish(Float64MultiArray(data=[0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0]))
+    assert _spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
+    assert _spin_until(executor, lambda: node.supervisor.counters.policy_steps > 20, 5.0)
+
+    client = helper.create_client(Trigger, "/policy_node/estop")
+    assert client.wait_for_service(timeout_sec=5.0)
+    future = client.call_async(Trigger.Request())
+    assert _spin_until(executor, future.done, 5.0)
+    assert future.result().success and "e-stop latched" in future.result().message
+    assert node.supervisor.state == State.ESTOP
+    assert _spin_until(executor, lambda: any(d.status[0].level == DiagnosticStatus.ERROR for d in diagnostics), 3.0)
+    assert diagnostics[-1].status[0].message.startswith("estop: e-stop service called")
+
+    reset = helper.create_client(Trigger, "/policy_node/reset")
+    future = reset.call_async(Trigger.Request())
+    assert _spin_until(executor, future.done, 5.0) and future.result().success
+    assert _spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0), "autostart ramps again"
+
+    assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+    assert node.supervisor.state == State.HOLD
+    assert node.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
+    assert node.supervisor is None
+    limits = load_hardware_config(config_path)
+    for values in toy.commands:
+        for name, value in zip(limits.command_joints, values):
+            low, high = limits.joint(name).position_limits
+            assert low - 1e-9 <= value <= high + 1e-9
+    node.destroy_node()
+    helper.destroy_node()
+
+
+@pytest.mark.sim
+def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpole):
+    """Closed loop: trained policy -> policy node -> DDS -> sim bridge (Isaac Lab cartpole) -> DDS -> node."""
+    from sim.ros_bridge import SimBridgeNode
+    from sim.sim_robot import CartpoleSimRobot
+
+    config_path = CONFIGS / "cartpole_sim.yaml"
+    config = load_hardware_config(config_path)
+    robot = CartpoleSimRobot(seed=11)
+    executor = SingleThreadedExecutor(context=ros_context)
+    bridge = SimBridgeNode(config, robot, context=ros_context)
+    (node,) = make_policy_nodes(config_path, trained_cartpole / "export", context=ros_context)
+    for n in (bridge, node):
+        executor.add_node(n)
+    try:
+        bring_up([node])
+        assert _spin_until(executor, lambda: robot.sim_time >= 10.5, 60.0), "simulation did not reach 10 s"
+        pole = robot.joint_names.index("cart_to_pole")
+        angles = np.array([position[pole] for t, position in bridge.trace if t >= 2.0])
+        assert node.supervisor.state == State.POLICY, node.supervisor.last_reason
+        assert robot.resets == 0, "the cart left the track"
+        assert np.abs(angles).max() < 0.3, f"pole swung to {np.abs(angles).max():.2f} rad"
+        assert bridge.commands_received > 0.8 * 10.5 * config.control_rate_hz
+    finally:
+        node.destroy_node()
+        bridge.destroy_node()
+        robot.close()
