@@ -12,6 +12,9 @@ from robot_ac.tasks import EnvOptions
 
 LONG_EPISODE_S = 1.0e6
 """Effectively no time limit: a robot does not reset itself every few seconds."""
+START_SPREAD = {"cart_position": (-0.2, 0.2), "cart_velocity": (0.0, 0.0), "pole_angle": (-0.1, 0.1),
+                "pole_velocity": (0.0, 0.0)}
+"""A robot switched on near its rest pose (training starts from up to ±45° to make the policy robust)."""
 
 
 class CartpoleSimRobot:
@@ -26,6 +29,10 @@ class CartpoleSimRobot:
 
         cfg = make_env_cfg(EnvOptions(num_envs=1, device=device, seed=seed))
         cfg.episode_length_s = LONG_EPISODE_S
+        cfg.initial_cart_position_range = START_SPREAD["cart_position"]
+        cfg.initial_cart_velocity_range = START_SPREAD["cart_velocity"]
+        cfg.initial_pole_angle_range = START_SPREAD["pole_angle"]
+        cfg.initial_pole_velocity_range = START_SPREAD["pole_velocity"]
         self.env = CartpoleEnv(cfg)
         self.env.reset()
         self.robot = self.env.scene["cartpole"]
