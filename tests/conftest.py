@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ os.environ.setdefault("WARP_CACHE_PATH", str(Path.home() / ".cache" / "robot-ac"
 # ROS 2: a DDS domain of this test run's own, discovery kept on this machine.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 100)))
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="robot-ac-ros-logs-"))
 
 
 @pytest.fixture

@@ -76,6 +76,27 @@ def test_ament_package_is_complete():
     assert name == "robot_ac_ros" and callable(policy_node.main)
 
 
+def test_colcon_builds_the_ros_package(tmp_path):
+    """`colcon build` (from PyPI, no ROS install) makes an ament_python package with the node, launch and configs."""
+    import shutil
+    import subprocess
+    import sys
+
+    colcon = Path(sys.executable).with_name("colcon")
+    repo = tmp_path / "repo"
+    for folder in ("ros_ws", "launch", "hardware_configs"):
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("build", "install", "log"))
+    workspace = repo / "ros_ws"
+    listed = subprocess.run([colcon, "list"], cwd=workspace, capture_output=True, text=True, check=True).stdout
+    assert "robot_ac_ros" in listed and "(ros.ament_python)" in listed
+    subprocess.run([colcon, "build"], cwd=workspace, capture_output=True, text=True, check=True, timeout=300)
+    share = workspace / "install" / "robot_ac_ros" / "share" / "robot_ac_ros"
+    assert (workspace / "install" / "robot_ac_ros" / "lib" / "robot_ac_ros" / "policy_node").is_file()
+    assert (share / "launch" / "deploy.launch.py").is_file()
+    assert sorted(p.name for p in (share / "hardware_configs").iterdir()) == \
+        ["cartpole_sim.yaml", "franka_gelsight.yaml", "unitree_g1.yaml"]
+
+
 class _ToyRobotNode:
     """Publishes the toy robot's JointState at 100 Hz and applies position commands from the policy node."""
 
