@@ -1,4 +1,5 @@
 """ros2 launch robot_ac_ros deploy.launch.py hardware_config:=<yaml> policy:=<export dir> [autostart:=true]
+[trigger:=timer|joint_state]
 
 Starts the policy node(s) from :func:`robot_ac_ros.launch_nodes.deploy_nodes`, configures them and, once
 configured, activates them (which starts the ramp to the default pose when autostart is true).
@@ -21,6 +22,7 @@ def _actions(context):
         LaunchConfiguration("hardware_config").perform(context),
         LaunchConfiguration("policy").perform(context),
         autostart=LaunchConfiguration("autostart").perform(context).lower() == "true",
+        trigger=LaunchConfiguration("trigger").perform(context),
     )
     actions = []
     for description in descriptions:
@@ -45,5 +47,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument("policy", description="export directory with manifest.json and policy.onnx"),
         DeclareLaunchArgument("autostart", default_value="true",
                               description="ramp to the default pose and start the policy on activation"),
+        DeclareLaunchArgument("trigger", default_value="timer",
+                              description="'timer' (control-rate timer) or 'joint_state' (step on each state)"),
         OpaqueFunction(function=_actions),
     ])

@@ -24,7 +24,7 @@ from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, TaskSpec, get_task
 
 if TYPE_CHECKING:
-    from robot_ac.cli import Bench
+    from robot_ac.cli import BenchEnvs
 
 WARMUP_STEPS = 20
 
@@ -133,7 +133,7 @@ def _plot(task: str, rows: list[_Row], device: str) -> bytes:
     return buffer.getvalue()
 
 
-def bench(args: Bench) -> list[dict[str, Any]]:
+def bench(args: BenchEnvs) -> list[dict[str, Any]]:
     device = parse_device(args.device)
     if not args.num_envs or min(args.num_envs) < 1 or args.steps < 1 or args.repeats < 1:
         raise RobotAcError("bench needs positive --num-envs values, --steps and --repeats")

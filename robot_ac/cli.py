@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import tyro
 
@@ -81,7 +81,7 @@ class Export:
 
 
 @dataclass
-class Bench:
+class BenchEnvs:
     """Measure env-steps/s at several env counts (and training throughput); write JSON + PNG to benchmarks/results."""
 
     tasks: tuple[str, ...] = ("cartpole",)
@@ -99,6 +99,26 @@ class Bench:
 
 
 @dataclass
+class BenchDeploy:
+    """Round trip JointState-in -> command-out of the policy node (own process, 29-joint MLP) at a fixed rate,
+    against a bare rclpy + onnxruntime echo of the same policy; JSON + PNG histogram."""
+
+    duration_s: float = 60.0
+    """Measured time per node (after 1 s of warm-up)."""
+    rate_hz: float = 500.0
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class Bench:
+    """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency)."""
+
+    target: tyro.conf.OmitSubcommandPrefixes[
+        Annotated[BenchEnvs, tyro.conf.subcommand("envs")] | Annotated[BenchDeploy, tyro.conf.subcommand("deploy")]
+    ]
+
+
+@dataclass
 class Deploy:
     """Run the ROS 2 policy node for a robot without `ros2 launch` (pip-only installs): configure, activate,
     ramp to the default pose, run the policy; Ctrl-C damps and releases the robot."""
@@ -111,6 +131,8 @@ class Deploy:
     """Ramp and start the policy as soon as fresh joint states arrive; else wait for the ~/start service."""
     duration_s: float | None = None
     """Stop after this many seconds (default: run until Ctrl-C)."""
+    trigger: Literal["timer", "joint_state"] = "timer"
+    """Run the policy on a control-rate timer, or on every JointState (drivers publishing at the control rate)."""
 
 
 @dataclass
@@ -161,9 +183,16 @@ def run_export(args: Export) -> None:
 
 
 def run_bench(args: Bench) -> None:
+    if isinstance(args.target, BenchDeploy):
+        try:
+            from robot_ac_ros.bench import bench_deploy
+        except ImportError as exc:
+            raise RobotAcError(f"bench deploy needs ROS 2's rclpy ({exc}); install the ros extra") from exc
+        bench_deploy(args.target.out_dir, args.target.duration_s, args.target.rate_hz)
+        return
     from robot_ac.bench import bench
 
-    bench(args)
+    bench(args.target)
 
 
 def run_deploy(args: Deploy) -> None:
@@ -172,7 +201,7 @@ def run_deploy(args: Deploy) -> None:
     except ImportError as exc:
         raise RobotAcError(f"deploy needs ROS 2's rclpy ({exc}); install the ros extra: pip install "
                            "'robot-ac[ros]', or source a ROS 2 installation") from exc
-    run_deployment(args.config, args.policy, args.autostart, args.duration_s)
+    run_deployment(args.config, args.policy, args.autostart, args.duration_s, args.trigger)
 
 
 def run_tasks(_: Tasks) -> None:

@@ -54,7 +54,7 @@ def test_launch_node_list_checks_the_pair_first(fast_franka, tmp_path):
     (node,) = deploy_nodes(config, export)
     assert (node.package, node.executable, node.lifecycle) == ("robot_ac_ros", "policy_node", True)
     assert node.parameters == {"hardware_config": str(config.resolve()), "policy": str(export.resolve()),
-                               "autostart": True}
+                               "autostart": True, "trigger": "timer"}
     with pytest.raises(RobotAcError, match="does not fit hardware config.*panda_joint1"):
         deploy_nodes(CONFIGS / "unitree_g1.yaml", export)
     launch_file = (ROOT / "launch" / "deploy.launch.py").read_text()
@@ -200,3 +200,19 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
         node.destroy_node()
         bridge.destroy_node()
         robot.close()
+
+
+def test_bench_deploy_measures_both_nodes(tmp_path, cli):
+    code, stdout, _ = cli(["bench", "deploy", "--duration-s", "1", "--rate-hz", "200", "--out-dir", str(tmp_path)])
+    assert code == 0
+    (result_file,) = tmp_path.glob("bench_deploy_200hz_*.json")
+    import json
+
+    result = json.loads(result_file.read_text())
+    for name in ("robot_ac_policy_node", "bare_echo"):
+        node = result["nodes"][name]
+        assert node["ticks"] == 200
+        assert node["missed_ticks"] < 100, f"{name} answered fewer than half of the states"
+        assert 0 < node["round_trip_ms"]["p50"] <= node["round_trip_ms"]["p99"] <= node["round_trip_ms"]["max"]
+    assert result["p99_ratio_to_bare_echo"] > 0
+    assert result_file.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"

@@ -110,7 +110,7 @@ def test_resume_continues_from_checkpoint(trained_cartpole, tmp_path, cli):
 
 
 def test_bench_writes_json_and_plot(tmp_path, cli):
-    code, stdout, _ = cli(["bench", "--num-envs", "4", "8", "--steps", "20", "--repeats", "2", "--train-iterations", "1",
+    code, stdout, _ = cli(["bench", "envs", "--num-envs", "4", "8", "--steps", "20", "--repeats", "2", "--train-iterations", "1",
                            "--out-dir", str(tmp_path)])
     assert code == 0
     (result_file,) = tmp_path.glob("bench_cartpole_cpu_*.json")

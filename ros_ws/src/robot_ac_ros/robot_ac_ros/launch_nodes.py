@@ -22,7 +22,8 @@ class NodeDescription:
     """Lifecycle nodes are configured, then activated, by whoever starts them."""
 
 
-def deploy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = True) -> list[NodeDescription]:
+def deploy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
+                 trigger: str = "timer") -> list[NodeDescription]:
     """Check the pair before anything starts (the node checks again at configure) and describe the node list."""
     config = load_hardware_config(hardware_config)
     manifest = load_manifest(Path(policy) / "manifest.json")
@@ -33,5 +34,5 @@ def deploy_nodes(hardware_config: str | Path, policy: str | Path, autostart: boo
     return [NodeDescription(
         package="robot_ac_ros", executable="policy_node", name="policy_node", lifecycle=True,
         parameters={"hardware_config": str(Path(hardware_config).resolve()), "policy": str(Path(policy).resolve()),
-                    "autostart": autostart},
+                    "autostart": autostart, "trigger": trigger},
     )]

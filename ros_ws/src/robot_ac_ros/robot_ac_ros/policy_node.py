@@ -40,7 +40,10 @@ _LEVELS = {SupervisorState.PASSIVE: DiagnosticStatus.OK, SupervisorState.RAMP: D
 
 
 class PolicyNode(LifecycleNode):
-    """Parameters: ``hardware_config`` (YAML path), ``policy`` (export directory), ``autostart`` (bool)."""
+    """Parameters: ``hardware_config`` (YAML path), ``policy`` (export directory), ``autostart`` (bool),
+    ``trigger``: ``timer`` (run the policy on a timer at the control rate) or ``joint_state`` (run it on every
+    accepted JointState, for drivers that publish at the control rate: no waiting for a timer phase; a watchdog
+    timer still ticks when states stop)."""
 
     def __init__(self, node_name: str = "policy_node", *, clock: Callable[[], float] = time.monotonic,
                  **kwargs) -> None:
@@ -48,6 +51,7 @@ class PolicyNode(LifecycleNode):
         self.declare_parameter("hardware_config", "")
         self.declare_parameter("policy", "")
         self.declare_parameter("autostart", True)
+        self.declare_parameter("trigger", "timer")
         self.clock = clock
         self.supervisor: Supervisor | None = None
         self._timer = None
@@ -58,6 +62,11 @@ class PolicyNode(LifecycleNode):
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         config_path = self.get_parameter("hardware_config").value
         policy_path = self.get_parameter("policy").value
+        self._on_state_trigger = self.get_parameter("trigger").value == "joint_state"
+        if self.get_parameter("trigger").value not in ("timer", "joint_state"):
+            self.get_logger().error(f"parameter trigger = '{self.get_parameter('trigger').value}': expected "
+                                    "'timer' or 'joint_state'")
+            return TransitionCallbackReturn.FAILURE
         try:
             config = load_hardware_config(config_path)
             runtime = PolicyRuntime(policy_path)
@@ -91,7 +100,9 @@ class PolicyNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
-        self._timer = self.create_timer(self.config.control_period_s, self._tick)
+        self._last_tick = -float("inf")
+        self._timer = self.create_timer(self.config.control_period_s,
+                                        self._watchdog if self._on_state_trigger else self._tick)
         self.get_logger().info("activated: control loop running")
         return super().on_activate(state)
 
@@ -132,14 +143,23 @@ class PolicyNode(LifecycleNode):
             return
         now = self.clock()
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        self.supervisor.on_joint_state(stamp if stamp > 0 else now, msg.name, msg.position, msg.velocity, now)
+        accepted = self.supervisor.on_joint_state(stamp if stamp > 0 else now, msg.name, msg.position,
+                                                  msg.velocity, now)
+        if accepted and self._on_state_trigger and self._timer is not None:
+            self._tick()
 
     def _on_goal(self, msg: Float64MultiArray) -> None:
         if self.supervisor is not None:
             self.supervisor.on_goal(msg.data)
 
+    def _watchdog(self) -> None:
+        """In ``joint_state`` mode: tick anyway when states stop, so the stale-input check still fires."""
+        if self.clock() - self._last_tick > self.config.safety.overrun_factor * self.config.control_period_s:
+            self._tick()
+
     def _tick(self) -> None:
         now = self.clock()
+        self._last_tick = now
         supervisor = self.supervisor
         if supervisor.state == SupervisorState.PASSIVE and self.get_parameter("autostart").value:
             supervisor.start(now)

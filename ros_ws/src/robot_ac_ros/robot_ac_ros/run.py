@@ -16,11 +16,11 @@ from robot_ac_ros.policy_node import PolicyNode
 
 
 def make_policy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
-                      **node_kwargs) -> list[PolicyNode]:
+                      trigger: str = "timer", **node_kwargs) -> list[PolicyNode]:
     """The deployment's nodes, created (rclpy must be initialised) but not yet configured."""
     return [PolicyNode(d.name, parameter_overrides=[Parameter(k, value=v) for k, v in d.parameters.items()],
                        **node_kwargs)
-            for d in deploy_nodes(hardware_config, policy, autostart)]
+            for d in deploy_nodes(hardware_config, policy, autostart, trigger)]
 
 
 def bring_up(nodes: list[PolicyNode]) -> None:
@@ -33,13 +33,13 @@ def bring_up(nodes: list[PolicyNode]) -> None:
 
 
 def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
-                   duration_s: float | None = None) -> None:
+                   duration_s: float | None = None, trigger: str = "timer") -> None:
     """Run until Ctrl-C (or ``duration_s``); on the way out every node damps and releases the robot."""
     rclpy.init()
     executor = SingleThreadedExecutor()
     nodes: list[PolicyNode] = []
     try:
-        nodes = make_policy_nodes(hardware_config, policy, autostart)
+        nodes = make_policy_nodes(hardware_config, policy, autostart, trigger)
         for node in nodes:
             executor.add_node(node)
         bring_up(nodes)

@@ -1,0 +1,210 @@
+"""`robot-ac bench deploy`: JointState-in to command-out round trip of the policy node, against a bare echo.
+
+A simulated robot (this process) publishes a 29-joint JointState every control period (500 Hz by default) and
+waits for the command it causes; the policy node runs in its own process (`robot-ac deploy --trigger joint_state`)
+with a 29-joint MLP policy. The same loop then runs against a bare rclpy + onnxruntime echo of the same policy
+(``bench_echo``). Reported per node: round-trip p50/p99/max, send jitter of the robot's loop, and missed ticks (no
+command back before the next period).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+from robot_ac.export.synthetic import write_mlp_export
+
+NUM_JOINTS = 29
+HIDDEN = (256, 256, 128)
+STATE_TOPIC, COMMAND_TOPIC = "/bench/joint_states", "/bench/commands"
+JOINTS = [f"joint_{i:02d}" for i in range(NUM_JOINTS)]
+
+
+def write_bench_setup(folder: Path, rate_hz: float) -> tuple[Path, Path]:
+    """A 29-joint robot config at ``rate_hz`` and a matching random MLP policy export."""
+    config = {
+        "robot": "bench_humanoid", "control_rate_hz": rate_hz, "command_interface": "forward_position",
+        "joints": [{"name": n, "position_limits": [-3.0, 3.0], "velocity_limit": 30.0, "effort_limit": 100.0,
+                    "kp": 50.0, "kd": 1.0} for n in JOINTS],
+        "topics": {"joint_states": STATE_TOPIC, "command": COMMAND_TOPIC},
+        "safety": {"ramp_duration_s": 0.2, "joint_state_timeout_s": 0.05, "overrun_factor": 3.0},
+    }
+    config_path = folder / "bench_robot.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    interface = PolicyInterface(
+        task="bench", robot="bench_humanoid", control_period_s=1.0 / rate_hz,
+        joints=[JointSpec(name=n, default_position=0.0, position_limits=(-3.0, 3.0), velocity_limit=30.0,
+                          effort_limit=100.0, stiffness=50.0, damping=1.0) for n in JOINTS],
+        observations=[
+            ObservationTerm(name="joint_pos", size=NUM_JOINTS, source="joint_state", quantity="position",
+                            joint_names=JOINTS, offset=[0.0] * NUM_JOINTS),
+            ObservationTerm(name="joint_vel", size=NUM_JOINTS, source="joint_state", quantity="velocity",
+                            joint_names=JOINTS),
+            ObservationTerm(name="actions", size=NUM_JOINTS, source="previous_action"),
+        ],
+        action=ActionSpec(type="joint_position", joint_names=JOINTS, scale=[0.25] * NUM_JOINTS,
+                          offset=[0.0] * NUM_JOINTS),
+    )
+    write_mlp_export(folder / "export", interface, hidden=HIDDEN)
+    return config_path, folder / "export"
+
+
+@dataclass
+class LoopStats:
+    round_trip_s: list[float] = field(default_factory=list)
+    send_jitter_s: list[float] = field(default_factory=list)
+    missed: int = 0
+    ticks: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        rtt = np.asarray(self.round_trip_s) * 1e3
+        jitter = np.abs(np.asarray(self.send_jitter_s)) * 1e3
+        return {"ticks": self.ticks, "missed_ticks": self.missed,
+                "round_trip_ms": {"p50": float(np.percentile(rtt, 50)), "p99": float(np.percentile(rtt, 99)),
+                                  "max": float(rtt.max()), "mean": float(rtt.mean())} if rtt.size else None,
+                "send_jitter_ms": {"p99": float(np.percentile(jitter, 99)), "max": float(jitter.max())}
+                if jitter.size else None}
+
+
+def ping_pong(context, period: float, warmup_s: float, duration_s: float, label: str) -> LoopStats:
+    """Run the robot side: one JointState per period, wait for the command it causes."""
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    node = rclpy.create_node(f"bench_robot_{label}", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    received: list[float] = []
+    publisher = node.create_publisher(JointState, STATE_TOPIC, QoSProfile(depth=1))
+    node.create_subscription(Float64MultiArray, COMMAND_TOPIC, lambda _: received.append(time.perf_counter()),
+                             QoSProfile(depth=1))
+    try:
+        deadline = time.monotonic() + 30.0
+        while publisher.get_subscription_count() == 0 or node.count_publishers(COMMAND_TOPIC) == 0:
+            executor.spin_once(timeout_sec=0.05)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{label}: the node under test never appeared on {STATE_TOPIC}")
+        message = JointState(name=JOINTS, position=[0.0] * NUM_JOINTS, velocity=[0.0] * NUM_JOINTS)
+        stats = LoopStats()
+        total_ticks = int((warmup_s + duration_s) / period)
+        warmup_ticks = int(warmup_s / period)
+        start = time.perf_counter() + period
+        report_every = max(1, int(5.0 / period))
+        for k in range(total_ticks):
+            target = start + k * period
+            while (remaining := target - time.perf_counter()) > 0:
+                if remaining > 0.0005:
+                    time.sleep(remaining - 0.0004)
+            sent = time.perf_counter()
+            received.clear()
+            message.header.stamp = node.get_clock().now().to_msg()
+            publisher.publish(message)
+            while not received and time.perf_counter() < target + period:
+                executor.spin_once(timeout_sec=max(0.0, target + period - time.perf_counter()))
+            if k < warmup_ticks:
+                continue
+            stats.ticks += 1
+            stats.send_jitter_s.append(sent - target)
+            if received:
+                stats.round_trip_s.append(received[0] - sent)
+            else:
+                stats.missed += 1
+            if stats.ticks % report_every == 0:
+                done = stats.ticks * period
+                print(f"[bench deploy] {label}: {done:5.1f}/{duration_s:.0f} s, missed {stats.missed}", flush=True)
+        return stats
+    finally:
+        executor.remove_node(node)
+        node.destroy_node()
+
+
+def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0) -> dict[str, Any]:
+    import rclpy
+
+    from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+
+    env = dict(os.environ)
+    env.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 100)))
+    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
+    period = 1.0 / rate_hz
+    results: dict[str, LoopStats] = {}
+    with tempfile.TemporaryDirectory(prefix="robot-ac-bench-deploy-") as tmp:
+        config_path, export = write_bench_setup(Path(tmp), rate_hz)
+        nodes = {
+            "robot_ac_policy_node": [sys.executable, "-m", "robot_ac.cli", "deploy", "--config", str(config_path),
+                                     "--policy", str(export), "--trigger", "joint_state"],
+            "bare_echo": [sys.executable, "-m", "robot_ac_ros.bench_echo", "--policy", str(export),
+                          "--state-topic", STATE_TOPIC, "--command-topic", COMMAND_TOPIC],
+        }
+        context = rclpy.Context()
+        rclpy.init(context=context)
+        try:
+            for label, command in nodes.items():
+                log_path = Path(tmp) / f"{label}.log"
+                with open(log_path, "w") as log:
+                    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+                try:
+                    results[label] = ping_pong(context, period, warmup_s=1.0, duration_s=duration_s, label=label)
+                finally:
+                    process.terminate()
+                    process.wait(timeout=20)
+        finally:
+            rclpy.try_shutdown(context=context)
+    ours, bare = results["robot_ac_policy_node"].summary(), results["bare_echo"].summary()
+    result = {
+        "benchmark": "deploy round trip", "rate_hz": rate_hz, "duration_s": duration_s, "joints": NUM_JOINTS,
+        "policy_hidden": list(HIDDEN), "nodes": {"robot_ac_policy_node": ours, "bare_echo": bare},
+        "p99_ratio_to_bare_echo": ours["round_trip_ms"]["p99"] / bare["round_trip_ms"]["p99"]
+        if ours["round_trip_ms"] and bare["round_trip_ms"] else None,
+    }
+    from robot_ac.bench import machine_info
+
+    result["machine"] = machine_info("cpu")
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    name = f"bench_deploy_{int(rate_hz)}hz_{stamp}"
+    atomic_write_json(out_dir / f"{name}.json", result)
+    atomic_write_bytes(out_dir / f"{name}.png", _histogram(results, rate_hz))
+    print(f"[bench deploy] wrote {out_dir / name}.json and .png")
+    return result
+
+
+def _histogram(results: dict[str, LoopStats], rate_hz: float) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    values = [np.asarray(s.round_trip_s) * 1e3 for s in results.values() if s.round_trip_s]
+    top = max(float(np.percentile(v, 99.9)) for v in values) if values else 1.0
+    bins = np.linspace(0.0, top, 80)
+    for label, stats in results.items():
+        rtt = np.asarray(stats.round_trip_s) * 1e3
+        ax.hist(rtt, bins=bins, alpha=0.6, label=f"{label}: p50 {np.percentile(rtt, 50):.2f} ms, "
+                f"p99 {np.percentile(rtt, 99):.2f} ms, missed {stats.missed}")
+    ax.set_yscale("log")
+    ax.set_xlabel("JointState in -> command out, round trip (ms)")
+    ax.set_ylabel("ticks")
+    ax.set_title(f"policy node vs bare echo, {NUM_JOINTS} joints at {rate_hz:.0f} Hz")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()

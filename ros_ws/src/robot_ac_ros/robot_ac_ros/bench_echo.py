@@ -1,0 +1,57 @@
+"""Baseline for `robot-ac bench deploy`: the least a policy node can do. A plain rclpy node that runs the same ONNX
+policy on every JointState (observation by a fixed index map, no checks, no supervisor) and publishes the result."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import onnxruntime as ort
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from robot_ac.export.manifest import load_manifest
+
+
+class EchoPolicyNode(Node):
+    def __init__(self, export_dir: str, state_topic: str, command_topic: str) -> None:
+        super().__init__("bench_echo")
+        manifest = load_manifest(f"{export_dir}/manifest.json")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        self.session = ort.InferenceSession(f"{export_dir}/{manifest.policy.onnx}", options,
+                                            providers=["CPUExecutionProvider"])
+        self.input_name, self.output_name = manifest.policy.input_name, manifest.policy.output_name
+        self.previous = np.zeros(manifest.interface.action_size, dtype=np.float32)
+        self.publisher = self.create_publisher(Float64MultiArray, command_topic, QoSProfile(depth=1))
+        self.create_subscription(JointState, state_topic, self.on_state, QoSProfile(depth=1))
+
+    def on_state(self, msg: JointState) -> None:
+        obs = np.concatenate([msg.position, msg.velocity, self.previous]).astype(np.float32)[None]
+        self.previous = self.session.run([self.output_name], {self.input_name: obs})[0][0]
+        self.publisher.publish(Float64MultiArray(data=self.previous.astype(np.float64).tolist()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--policy", required=True)
+    parser.add_argument("--state-topic", required=True)
+    parser.add_argument("--command-topic", required=True)
+    args = parser.parse_args()
+    rclpy.init()
+    node = EchoPolicyNode(args.policy, args.state_topic, args.command_topic)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
