@@ -369,3 +369,77 @@ def test_deploy_runtime_never_imports_torch():
     assert out == ["False", "False"]
 
 
+
+
+# -- IMU (humanoids) ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("quaternion_xyzw", "expected"),
+    [
+        ((0.0, 0.0, 0.0, 1.0), (0.0, 0.0, -1.0)),  # upright
+        ((math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5)), (0.0, -1.0, 0.0)),  # rolled +90° about x
+        ((0.0, math.sqrt(0.5), 0.0, math.sqrt(0.5)), (1.0, 0.0, 0.0)),  # pitched +90° about y
+        ((0.0, 0.0, 1.0, 0.0), (0.0, 0.0, -1.0)),  # yaw does not change gravity's direction
+    ],
+)
+def test_projected_gravity(quaternion_xyzw, expected):
+    from robot_ac.deploy.observation import projected_gravity
+
+    np.testing.assert_allclose(projected_gravity(np.array(quaternion_xyzw)), expected, atol=1e-12)
+
+
+@pytest.fixture
+def g1(tmp_path):
+    from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+
+    config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
+    names = config.joint_names
+    interface = PolicyInterface(
+        task="g1-test", robot="unitree_g1", control_period_s=1 / 50,
+        joints=[JointSpec(name=j.name, default_position=0.0, position_limits=j.position_limits,
+                          velocity_limit=j.velocity_limit, effort_limit=j.effort_limit, stiffness=j.kp,
+                          damping=j.kd) for j in config.joints],
+        observations=[
+            ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity"),
+            ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity"),
+            ObservationTerm(name="joint_pos", size=29, source="joint_state", quantity="position", joint_names=names,
+                            offset=[0.0] * 29),
+        ],
+        action=ActionSpec(type="joint_position", joint_names=names, scale=[0.25] * 29, offset=[0.0] * 29),
+    )
+    write_linear_export(tmp_path, interface, gain=0.1)
+    manifest = load_manifest(tmp_path / "manifest.json")
+    assert check_compatibility(manifest, config) == []
+    supervisor = Supervisor(manifest, config, PolicyRuntime(tmp_path))
+    return Harness(supervisor, ToyRobot(config, {n: 0.1 for n in names}))
+
+
+def test_imu_policy_waits_for_imu_and_faults_when_it_stops(g1):
+    g1.step()
+    assert not g1.supervisor.start(g1.now), "no IMU yet"
+    assert g1.supervisor.observations.missing_inputs() == ["imu"]
+    upright = ((0.0, 0.0, 0.0, 1.0), (0.0, 0.0, 0.0), (0.0, 0.0, 9.81))
+    for _ in range(3):
+        g1.supervisor.on_imu(*upright, g1.now)
+        g1.step()
+    assert g1.supervisor.start(g1.now)
+    for _ in range(int(3.0 / g1.dt) + 5):
+        g1.supervisor.on_imu(*upright, g1.now)
+        g1.step()
+    assert g1.supervisor.state == State.POLICY
+    obs = g1.supervisor.observations.build()
+    np.testing.assert_allclose(obs[3:6], [0.0, 0.0, -1.0], atol=1e-6)
+    for _ in range(5):  # joint states keep coming, the IMU has stopped
+        g1.step()
+    assert g1.supervisor.state == State.DAMP and "IMU" in g1.supervisor.last_reason
+    g1.assert_commands_safe()
+
+
+def test_nan_imu_is_a_fault(g1):
+    upright = ((0.0, 0.0, 0.0, 1.0), (0.0, 0.0, 0.0), (0.0, 0.0, 9.81))
+    for _ in range(3):
+        g1.supervisor.on_imu(*upright, g1.now)
+        g1.step()
+    assert g1.supervisor.start(g1.now)
+    g1.step()
+    assert not g1.supervisor.on_imu((0.0, 0.0, 0.0, 1.0), (math.nan, 0.0, 0.0), (0.0, 0.0, 9.81), g1.now)
+    assert g1.supervisor.state == State.DAMP and g1.supervisor.counters.faults["nan_input"] == 1

@@ -141,8 +141,16 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
     executor.add_node(node)
     bring_up([node])
     assert node._state_machine.current_state[0] == LifecycleState.PRIMARY_STATE_ACTIVE
+    assert not _spin_until(executor, lambda: node.supervisor.state != State.PASSIVE, 0.5), \
+        "without a goal the policy must not start"
+    assert node.supervisor.observations.missing_inputs() == ["goal"]
+
+    def goal_arrived():
+        goal_pub.publish(Float64MultiArray(data=[0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0]))
+        return not node.supervisor.observations.missing_inputs()
+
+    assert _spin_until(executor, goal_arrived, 5.0)
     assert _spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0)
-    goal_pub.publish(Float64MultiArray(data=[0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0]))
     assert _spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
     assert _spin_until(executor, lambda: node.supervisor.counters.policy_steps > 20, 5.0)
 

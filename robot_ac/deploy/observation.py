@@ -15,7 +15,15 @@ from robot_ac.errors import RobotAcError
 from robot_ac.export.manifest import ObservationTerm, PolicyInterface
 
 _SUPPORTED = {("joint_state", "position"), ("joint_state", "velocity"), ("command", "pose"), ("command", ""),
-              ("previous_action", "")}
+              ("previous_action", ""), ("imu", "angular_velocity"), ("imu", "linear_acceleration"),
+              ("imu", "orientation"), ("imu", "projected_gravity")}
+
+
+def projected_gravity(orientation_xyzw: np.ndarray) -> np.ndarray:
+    """Gravity's direction (unit, world -z) in the body frame of an orientation quaternion (x, y, z, w)."""
+    x, y, z, w = orientation_xyzw / np.linalg.norm(orientation_xyzw)
+    # Third row of R(q) transposed applied to (0, 0, -1): the body-frame components of world -z.
+    return -np.array([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)])
 
 
 class ObservationBuilder:
@@ -33,6 +41,7 @@ class ObservationBuilder:
         self._joint_index = {name: i for i, name in enumerate(self.joint_names)}
         self._layout_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._goal: np.ndarray | None = None
+        self._imu: dict[str, np.ndarray] = {}
         self._previous_action = np.zeros(interface.action_size)
         self._history: deque[np.ndarray] = deque(maxlen=interface.history_length)
         self._slices = [(term, [self._joint_index[n] for n in term.joint_names]) for term in interface.observations]
@@ -57,6 +66,25 @@ class ObservationBuilder:
         if velocity is not None and len(velocity):
             self._velocity[dst] = np.asarray(velocity, dtype=np.float64)[src]
 
+    def update_imu(self, orientation_xyzw: Sequence[float], angular_velocity: Sequence[float],
+                   linear_acceleration: Sequence[float]) -> None:
+        """sensor_msgs/Imu: orientation (x, y, z, w), angular velocity (rad/s), linear acceleration (m/s²)."""
+        orientation = np.asarray(orientation_xyzw, dtype=np.float64)
+        self._imu = {"orientation": orientation, "angular_velocity": np.asarray(angular_velocity, dtype=np.float64),
+                     "linear_acceleration": np.asarray(linear_acceleration, dtype=np.float64),
+                     "projected_gravity": projected_gravity(orientation)}
+
+    @property
+    def uses_imu(self) -> bool:
+        return any(term.source == "imu" for term in self.interface.observations)
+
+    def missing_inputs(self) -> list[str]:
+        """Inputs the policy reads that have not arrived yet (``goal``, ``imu``)."""
+        sources = {term.source for term in self.interface.observations}
+        return [name for name, needed, present in (("goal", "command" in sources, self._goal is not None),
+                                                  ("imu", "imu" in sources, bool(self._imu)))
+                if needed and not present]
+
     def set_goal(self, values: Sequence[float]) -> None:
         self._goal = np.asarray(values, dtype=np.float64)
 
@@ -73,6 +101,10 @@ class ObservationBuilder:
             raw = (self._position if term.quantity == "position" else self._velocity)[joints]
         elif term.source == "previous_action":
             raw = self._previous_action
+        elif term.source == "imu":
+            if term.quantity not in self._imu:
+                raise RobotAcError(f"observation '{term.name}' needs IMU data, and none has been received yet")
+            raw = self._imu[term.quantity]
         else:
             if self._goal is None:
                 raise RobotAcError(f"observation '{term.name}' needs a goal, and none has been received yet")

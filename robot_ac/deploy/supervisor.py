@@ -32,6 +32,7 @@ import numpy as np
 from robot_ac.deploy.action_mapper import ActionMapper
 from robot_ac.deploy.hardware_config import HardwareConfig
 from robot_ac.deploy.observation import ObservationBuilder
+from robot_ac.errors import RobotAcError
 from robot_ac.export.manifest import Manifest
 
 log = logging.getLogger("robot_ac.deploy")
@@ -97,6 +98,7 @@ class Supervisor:
         self._velocity = {name: 0.0 for name in self._monitored}
         self._last_stamp = -math.inf
         self._last_receive: float | None = None
+        self._last_imu: float | None = None
         self._last_tick: float | None = None
         self._last_command: np.ndarray | None = None
         self._ramp_start_time = 0.0
@@ -129,6 +131,10 @@ class Supervisor:
             return False
         if not self._inputs_fresh(now) or any(math.isnan(self._position[n]) for n in self._monitored):
             log.warning("start refused: no fresh, complete joint state yet")
+            return False
+        missing = self.observations.missing_inputs()
+        if missing:
+            log.warning("start refused: the policy needs %s, not received yet", " and ".join(missing))
             return False
         self._ramp_from = self._measured_command_positions()
         self._ramp_start_time = now
@@ -199,6 +205,17 @@ class Supervisor:
     def on_goal(self, values: Sequence[float]) -> None:
         self.observations.set_goal(values)
 
+    def on_imu(self, orientation_xyzw: Sequence[float], angular_velocity: Sequence[float],
+               linear_acceleration: Sequence[float], now: float) -> bool:
+        """Check one Imu message (finite, non-degenerate orientation); faults move the state at once."""
+        values = np.concatenate([orientation_xyzw, angular_velocity, linear_acceleration]).astype(np.float64)
+        if not np.isfinite(values).all() or np.linalg.norm(values[:4]) < 0.5:
+            self._fault("nan_input", "IMU message holds NaN/inf or a zero orientation quaternion", now)
+            return False
+        self._last_imu = now
+        self.observations.update_imu(orientation_xyzw, angular_velocity, linear_acceleration)
+        return True
+
     def _out_of_range(self, pos: np.ndarray, vel: np.ndarray | None, index: dict[str, int]) -> str:
         safety = self.config.safety
         for name in self._monitored:
@@ -212,7 +229,15 @@ class Supervisor:
         return ""
 
     def _inputs_fresh(self, now: float) -> bool:
-        return self._last_receive is not None and now - self._last_receive <= self.config.safety.joint_state_timeout_s
+        timeout = self.config.safety.joint_state_timeout_s
+        joints_fresh = self._last_receive is not None and now - self._last_receive <= timeout
+        imu_fresh = not self.observations.uses_imu or (self._last_imu is not None and now - self._last_imu <= timeout)
+        return joints_fresh and imu_fresh
+
+    def _staleness(self, now: float) -> str:
+        ages = [("joint states", self._last_receive)] + ([("IMU", self._last_imu)] if self.observations.uses_imu else [])
+        return ", ".join(f"{name} " + ("never received" if last is None else f"{now - last:.3f} s old")
+                         for name, last in ages)
 
     def _measured_command_positions(self) -> np.ndarray:
         return np.array([self._position[n] for n in self._command_joints])
@@ -222,8 +247,7 @@ class Supervisor:
         """Run one control period: watchdogs, then the command of the current state (None in PASSIVE)."""
         self._check_timing(now)
         if self.state in (State.RAMP, State.POLICY) and not self._inputs_fresh(now):
-            age = "never received" if self._last_receive is None else f"{now - self._last_receive:.3f} s old"
-            self._fault("stale_input", f"joint states {age} (timeout {self.config.safety.joint_state_timeout_s} s)",
+            self._fault("stale_input", f"{self._staleness(now)} (timeout {self.config.safety.joint_state_timeout_s} s)",
                         now)
         if self.state == State.PASSIVE:
             return None
@@ -271,7 +295,11 @@ class Supervisor:
         return self._pd_effort(position) if self.mapper.is_effort else position
 
     def _policy_target(self, now: float) -> np.ndarray | None:
-        obs = self.observations.build()
+        try:
+            obs = self.observations.build()
+        except RobotAcError as exc:
+            self._fault("missing_input", str(exc), now)
+            return self._hold_target() if self.state == State.HOLD else self._damp_target(now)
         action = np.asarray(self.policy(obs), dtype=np.float64)
         if action.shape != (self.manifest.interface.action_size,) or not np.isfinite(action).all():
             self._fault("policy_output", f"policy returned {action.shape} values, finite: "

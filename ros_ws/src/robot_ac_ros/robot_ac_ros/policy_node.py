@@ -7,7 +7,7 @@ Lifecycle:
     deactivate  HOLD (the last safe command stays)
     cleanup / shutdown   DAMP (one damping command), then release everything
 
-Topics (names from the hardware config): JointState, optional Imu and goal in; Float64MultiArray (forward
+Topics (names from the hardware config): JointState, Imu and goal (when the policy reads them) in; Float64MultiArray (forward
 controllers) or JointTrajectory out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
 runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` (std_srvs/Trigger).
 """
@@ -24,7 +24,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -88,6 +88,8 @@ class PolicyNode(LifecycleNode):
                                                                 QoSProfile(depth=10))
         subscriptions = [self.create_subscription(JointState, topics.joint_states, self._on_joint_state,
                                                   qos_profile_sensor_data)]
+        if topics.imu:
+            subscriptions.append(self.create_subscription(Imu, topics.imu, self._on_imu, qos_profile_sensor_data))
         if topics.goal:
             subscriptions.append(self.create_subscription(Float64MultiArray, topics.goal, self._on_goal,
                                                           QoSProfile(depth=1)))
@@ -147,6 +149,11 @@ class PolicyNode(LifecycleNode):
                                                   msg.velocity, now)
         if accepted and self._on_state_trigger and self._timer is not None:
             self._tick()
+
+    def _on_imu(self, msg: Imu) -> None:
+        if self.supervisor is not None:
+            q, w, a = msg.orientation, msg.angular_velocity, msg.linear_acceleration
+            self.supervisor.on_imu((q.x, q.y, q.z, q.w), (w.x, w.y, w.z), (a.x, a.y, a.z), self.clock())
 
     def _on_goal(self, msg: Float64MultiArray) -> None:
         if self.supervisor is not None:
