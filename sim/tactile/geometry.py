@@ -1,0 +1,191 @@
+"""Contact geometry of the gel pad: how deep other bodies press into it, per pixel or per taxel (Warp).
+
+Pad frame (used everywhere in ``sim.tactile``): origin at the centre of the undeformed gel surface, x along image
+columns, y along image rows, z out of the gel towards the objects (the camera sits at negative z, looking +z).
+A body penetrates the gel where it reaches below z = 0; the penetration at (x, y) is the depth of the body's lowest
+point on the line through (x, y) along z, i.e. ``max(0, -z_lowest)`` in metres. This is the penetration-based
+elastomer model of TacSL: the gel surface follows the indenter exactly (the renderer smooths it afterwards).
+
+Bodies are analytic primitives (sphere, box, capsule, cylinder) given per sensor as a fixed-size table; unused slots
+have ``kind = NONE``. Each column is a ray cast from below the gel, so a primitive's lowest point is the ray's
+first entry into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import warp as wp
+
+NONE, SPHERE, BOX, CAPSULE, CYLINDER = 0, 1, 2, 3, 4
+PRIMITIVE_KINDS = {"sphere": SPHERE, "box": BOX, "capsule": CAPSULE, "cylinder": CYLINDER}
+_MISS = 1.0e30
+_RAY_START = 0.1
+"""Rays start this far below the gel surface (m): below any body that can touch a fingertip pad."""
+
+
+@wp.struct
+class Primitive:
+    kind: int
+    pose: wp.transform
+    """Primitive frame in the pad frame (m, quaternion x y z w)."""
+    size: wp.vec3
+    """sphere: (radius, -, -); box: half extents; capsule / cylinder: (radius, half height along local z, -). m."""
+    linear_velocity: wp.vec3
+    """Velocity of the primitive's origin relative to the pad, pad frame, m/s."""
+    angular_velocity: wp.vec3
+    """Angular velocity relative to the pad, pad frame, rad/s."""
+
+
+@wp.func
+def _ray_sphere(o: wp.vec3, d: wp.vec3, radius: float) -> float:
+    b = wp.dot(o, d)
+    c = wp.dot(o, o) - radius * radius
+    disc = b * b - c
+    if disc < 0.0:
+        return _MISS
+    return -b - wp.sqrt(disc)
+
+
+@wp.func
+def _ray_box(o: wp.vec3, d: wp.vec3, half: wp.vec3) -> float:
+    t_near = -_MISS
+    t_far = _MISS
+    for axis in range(3):
+        if wp.abs(d[axis]) < 1.0e-12:
+            if wp.abs(o[axis]) > half[axis]:
+                return _MISS
+        else:
+            t1 = (-half[axis] - o[axis]) / d[axis]
+            t2 = (half[axis] - o[axis]) / d[axis]
+            t_near = wp.max(t_near, wp.min(t1, t2))
+            t_far = wp.min(t_far, wp.max(t1, t2))
+    if t_far < t_near or t_far < 0.0:
+        return _MISS
+    return t_near
+
+
+@wp.func
+def _ray_cylinder_side(o: wp.vec3, d: wp.vec3, radius: float, half_height: float) -> float:
+    a = d[0] * d[0] + d[1] * d[1]
+    if a < 1.0e-12:
+        return _MISS
+    b = o[0] * d[0] + o[1] * d[1]
+    c = o[0] * o[0] + o[1] * o[1] - radius * radius
+    disc = b * b - a * c
+    if disc < 0.0:
+        return _MISS
+    t = (-b - wp.sqrt(disc)) / a
+    if wp.abs(o[2] + t * d[2]) > half_height:
+        return _MISS
+    return t
+
+
+@wp.func
+def _ray_cylinder(o: wp.vec3, d: wp.vec3, radius: float, half_height: float) -> float:
+    t_best = _ray_cylinder_side(o, d, radius, half_height)
+    if wp.abs(d[2]) > 1.0e-12:
+        for side in range(2):
+            z = half_height * (2.0 * float(side) - 1.0)
+            t = (z - o[2]) / d[2]
+            p = o + t * d
+            if p[0] * p[0] + p[1] * p[1] <= radius * radius:
+                t_best = wp.min(t_best, t)
+    return t_best
+
+
+@wp.func
+def _ray_capsule(o: wp.vec3, d: wp.vec3, radius: float, half_height: float) -> float:
+    t_best = _ray_cylinder_side(o, d, radius, half_height)
+    t_best = wp.min(t_best, _ray_sphere(o - wp.vec3(0.0, 0.0, half_height), d, radius))
+    t_best = wp.min(t_best, _ray_sphere(o + wp.vec3(0.0, 0.0, half_height), d, radius))
+    return t_best
+
+
+@wp.func
+def ray_entry(p: Primitive, origin: wp.vec3, direction: wp.vec3) -> float:
+    """Distance along the ray to its first entry into ``p`` (``_MISS`` if none)."""
+    inv = wp.transform_inverse(p.pose)
+    d = wp.transform_vector(inv, direction)
+    # Start from the ray's closest approach to the primitive's centre: the quadratics below then work with small
+    # numbers, which keeps float32 exact to ~1e-9 m instead of losing digits to cancellation.
+    far = wp.transform_point(inv, origin)
+    shift = -wp.dot(far, d)
+    o = far + shift * d
+    t = float(_MISS)
+    if p.kind == SPHERE:
+        t = _ray_sphere(o, d, p.size[0])
+    elif p.kind == BOX:
+        t = _ray_box(o, d, p.size)
+    elif p.kind == CAPSULE:
+        t = _ray_capsule(o, d, p.size[0], p.size[1])
+    elif p.kind == CYLINDER:
+        t = _ray_cylinder(o, d, p.size[0], p.size[1])
+    if t >= _MISS:
+        return _MISS
+    return t + shift
+
+
+@wp.func
+def grid_point(row: int, col: int, rows: int, cols: int, width: float, height: float) -> wp.vec3:
+    """Centre of cell (row, col) of a rows x cols grid covering width x height (m), on the gel surface."""
+    x = (float(col) + 0.5) / float(cols) * width - 0.5 * width
+    y = (float(row) + 0.5) / float(rows) * height - 0.5 * height
+    return wp.vec3(x, y, 0.0)
+
+
+@wp.kernel
+def penetration_kernel(primitives: wp.array2d(dtype=Primitive), width: float, height: float,
+                       depth: wp.array3d(dtype=float), body: wp.array3d(dtype=int)):
+    """depth[n, r, c] (m, >= 0) and the index of the deepest primitive (-1: no contact)."""
+    n, r, c = wp.tid()
+    rows = depth.shape[1]
+    cols = depth.shape[2]
+    surface = grid_point(r, c, rows, cols, width, height)
+    origin = surface - wp.vec3(0.0, 0.0, _RAY_START)
+    deepest = float(0.0)
+    deepest_body = int(-1)
+    for k in range(primitives.shape[1]):
+        p = primitives[n, k]
+        if p.kind != NONE:
+            t = ray_entry(p, origin, wp.vec3(0.0, 0.0, 1.0))
+            if t < _MISS:
+                penetration = _RAY_START - t
+                if penetration > deepest:
+                    deepest = penetration
+                    deepest_body = k
+    depth[n, r, c] = deepest
+    body[n, r, c] = deepest_body
+
+
+@dataclass
+class PrimitiveSpec:
+    """One body for :func:`primitive_table`, in the pad frame (m, m/s, rad/s)."""
+
+    kind: str
+    size: tuple[float, float, float]
+    position: tuple[float, float, float]
+    orientation_xyzw: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    linear_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    angular_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+def primitive_table(per_sensor: list[list[PrimitiveSpec]], device: str = "cpu") -> wp.array:
+    """A [sensors, max bodies] Warp array of :class:`Primitive` (unused slots: kind NONE)."""
+    from robot_ac.errors import RobotAcError
+
+    slots = max(1, max((len(bodies) for bodies in per_sensor), default=1))
+    table = np.zeros((len(per_sensor), slots), dtype=Primitive.numpy_dtype())
+    for n, bodies in enumerate(per_sensor):
+        for k, spec in enumerate(bodies):
+            if spec.kind not in PRIMITIVE_KINDS:
+                raise RobotAcError(f"unknown primitive kind '{spec.kind}'; expected one of {sorted(PRIMITIVE_KINDS)}")
+            if min(spec.size[:1]) <= 0:
+                raise RobotAcError(f"primitive {spec.kind} needs a positive size, got {spec.size}")
+            table[n, k]["kind"] = PRIMITIVE_KINDS[spec.kind]
+            table[n, k]["pose"] = (*spec.position, *spec.orientation_xyzw)
+            table[n, k]["size"] = spec.size
+            table[n, k]["linear_velocity"] = spec.linear_velocity
+            table[n, k]["angular_velocity"] = spec.angular_velocity
+    return wp.array(table, dtype=Primitive, device=device)
