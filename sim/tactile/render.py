@@ -1,0 +1,265 @@
+"""GelSight image rendering: indentation map (mm) -> RGB image, Taxim polynomial shading on Warp (CPU or CUDA).
+
+Pipeline, per sensor image (H x W pixels, the calibration's resolution):
+
+1. height map: the indentation (penetration, mm, >= 0) smoothed by a 5 x 5 binomial kernel ([1 4 6 4 1]/16 outer
+   product, zero padding: TacSL's gel compliance), divided by mm/pixel, so heights are in pixels. Sign: Taxim's
+   calibration convention, height positive where the object presses in (towards the camera). TacSL and Isaac Lab
+   pass the negated map, which turns every gradient direction by 180 degrees relative to the calibration; we do not.
+2. gradients by central differences along rows and columns (the border reuses its inner neighbour), magnitude
+   ``atan(|grad h|)`` and direction ``atan2(dh/drow, dh/dcol)``, as Taxim's ``simOptical.py``.
+3. bins as in Taxim's calibration (``polyTableCalib.py``): ``binm = bins - 1``, magnitude bin
+   ``floor(mag / (pi/2 / binm))``, direction bin ``floor((dir + pi) / (2 pi / binm))``. ``bins`` comes from the
+   calibration file (125 for both shipped sensors). TacSL's renderer and Isaac Lab hard-code 120, a value carried
+   over from an older Taxim table that really had 120 bins; with a 125-bin table it skews directions by up to ~14
+   degrees. ``RenderSettings.num_bins`` can force 120 to reproduce them.
+4. colour change per channel ``p[mag_bin, dir_bin] . [x^2, y^2, x y, x, y, 1]`` with x the pixel column and y the
+   pixel row (raw indices), added to the background ``bg.jpg``; rounded, clipped to [0, 255], uint8.
+
+Channels: the tables ``grad_r, grad_g, grad_b`` are applied to the R, G, B channels of the background as TacSL and
+Isaac Lab (who published these files) do; images are RGB unless ``channel_order="bgr"`` (what OpenCV-based GelSight
+drivers publish).
+
+No contact: a flat gel has zero gradient everywhere, i.e. bin (0, floor(pi / (2 pi / binm))); its image is
+``bg + P_flat`` (not bg.jpg itself) and is computed once in float64. Every pixel whose gradient is exactly zero takes
+its value from that image, which makes the no-contact image exact and lets pixels away from contact skip the
+polynomial. The difference image (``output="diff"``) is ``image - no_contact`` as int16, exactly zero there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import warp as wp
+
+from robot_ac.errors import RobotAcError
+from sim.tactile.presets import SensorPreset, get_preset
+
+BLUR_WEIGHTS = (1.0 / 16.0, 4.0 / 16.0, 6.0 / 16.0, 4.0 / 16.0, 1.0 / 16.0)
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    num_bins: int | None = None
+    """Gradient bins; None: the calibration file's ``bins`` (125)."""
+    blur: bool = True
+    """Smooth the indentation with the 5 x 5 binomial kernel (gel compliance)."""
+    channel_order: Literal["rgb", "bgr"] = "rgb"
+    output: Literal["image", "diff"] = "image"
+    """``image``: uint8 [N, H, W, 3]; ``diff``: int16 [N, H, W, 3] = image - no-contact image."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    tables: np.ndarray
+    """[3 (r, g, b), bins, bins, 6] polynomial coefficients."""
+    bins: int
+    background_rgb: np.ndarray
+    """[H, W, 3] float64, RGB."""
+
+
+def load_calibration(folder: str | Path) -> Calibration:
+    """Read ``polycalib.npz`` and ``bg.jpg`` from ``folder``; errors name the file and what is wrong."""
+    import cv2
+
+    folder = Path(folder)
+    table_path, bg_path = folder / "polycalib.npz", folder / "bg.jpg"
+    for path in (table_path, bg_path):
+        if not path.is_file():
+            raise RobotAcError(f"tactile calibration file '{path}' is missing")
+    try:
+        data = np.load(table_path)
+        tables = np.stack([data["grad_r"], data["grad_g"], data["grad_b"]]).astype(np.float64)
+        bins = int(data["bins"])
+    except (KeyError, ValueError, OSError) as exc:
+        raise RobotAcError(f"'{table_path}' is not a Taxim polynomial table (needs grad_r, grad_g, grad_b, bins): "
+                           f"{exc}") from exc
+    if tables.shape[1:] != (bins, bins, 6):
+        raise RobotAcError(f"'{table_path}': tables have shape {tables.shape[1:]}, expected ({bins}, {bins}, 6) "
+                           f"for bins = {bins}")
+    background = cv2.imread(str(bg_path), cv2.IMREAD_COLOR)
+    if background is None:
+        raise RobotAcError(f"'{bg_path}' cannot be read as an image")
+    return Calibration(tables=tables, bins=bins, background_rgb=background[..., ::-1].astype(np.float64))
+
+
+def flat_direction_bin(bins: int) -> int:
+    return int(math.floor(math.pi / (2.0 * math.pi / (bins - 1))))
+
+
+@wp.kernel
+def _blur_rows(src: wp.array3d(dtype=float), weights: wp.array(dtype=float), scale: float,
+               dst: wp.array3d(dtype=float)):
+    n, r, c = wp.tid()
+    acc = float(0.0)
+    for k in range(5):
+        rr = r + k - 2
+        if rr >= 0 and rr < src.shape[1]:
+            acc += weights[k] * src[n, rr, c]
+    dst[n, r, c] = acc * scale
+
+
+@wp.kernel
+def _blur_cols(src: wp.array3d(dtype=float), weights: wp.array(dtype=float), dst: wp.array3d(dtype=float)):
+    n, r, c = wp.tid()
+    acc = float(0.0)
+    for k in range(5):
+        cc = c + k - 2
+        if cc >= 0 and cc < src.shape[2]:
+            acc += weights[k] * src[n, r, cc]
+    dst[n, r, c] = acc
+
+
+@wp.kernel
+def _scale(src: wp.array3d(dtype=float), scale: float, dst: wp.array3d(dtype=float)):
+    n, r, c = wp.tid()
+    dst[n, r, c] = src[n, r, c] * scale
+
+
+@wp.func
+def _clamp_index(i: int, size: int) -> int:
+    # Gradients on the border reuse their inner neighbour (Taxim pads the gradient symmetrically).
+    return wp.min(wp.max(i, 1), size - 2)
+
+
+@wp.kernel
+def _gradients(height: wp.array3d(dtype=float), gradient: wp.array3d(dtype=wp.vec2)):
+    """(dh/drow, dh/dcol) by central differences, pixels per pixel."""
+    n, r, c = wp.tid()
+    rc = _clamp_index(r, height.shape[1])
+    cc = _clamp_index(c, height.shape[2])
+    gradient[n, r, c] = wp.vec2(0.5 * (height[n, rc + 1, c] - height[n, rc - 1, c]),
+                                0.5 * (height[n, r, cc + 1] - height[n, r, cc - 1]))
+
+
+@wp.kernel
+def _shade(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(dtype=float), flat: wp.array3d(dtype=float),
+           background: wp.array3d(dtype=float), bins: int, swap_rb: int, out: wp.array4d(dtype=wp.uint8)):
+    n, r, c = wp.tid()
+    g = gradient[n, r, c]
+    slope = wp.length(g)
+    for ch in range(3):
+        value = flat[r, c, ch]
+        if slope > 0.0:
+            binm = float(bins - 1)
+            i = wp.min(int(wp.floor(wp.atan(slope) / (0.5 * wp.pi / binm))), bins - 1)
+            j = wp.min(int(wp.floor((wp.atan2(g[0], g[1]) + wp.pi) / (2.0 * wp.pi / binm))), bins - 1)
+            x = float(c)
+            y = float(r)
+            value = background[r, c, ch] + (tables[ch, i, j, 0] * x * x + tables[ch, i, j, 1] * y * y
+                                            + tables[ch, i, j, 2] * x * y + tables[ch, i, j, 3] * x
+                                            + tables[ch, i, j, 4] * y + tables[ch, i, j, 5])
+            value = wp.clamp(wp.floor(value + 0.5), 0.0, 255.0)
+        out_ch = ch
+        if swap_rb == 1:
+            out_ch = 2 - ch
+        out[n, r, c, out_ch] = wp.uint8(int(value))
+
+
+class TactileRenderer:
+    """Batched renderer for one sensor model: ``renderer.render(indentation [N, H, W] mm) -> [N, H, W, 3]``."""
+
+    def __init__(self, sensor: str | SensorPreset = "gs_mini", settings: RenderSettings = RenderSettings(),
+                 device: str = "cpu", calibration_dir: str | Path | None = None) -> None:
+        self.preset = get_preset(sensor) if isinstance(sensor, str) else sensor
+        self.settings = settings
+        self.device = device
+        calibration = load_calibration(calibration_dir or self.preset.calibration_dir)
+        height, width = calibration.background_rgb.shape[:2]
+        if (height, width) != (self.preset.height, self.preset.width):
+            raise RobotAcError(f"calibration image is {width} x {height}, sensor '{self.preset.name}' is "
+                               f"{self.preset.width} x {self.preset.height}")
+        self.bins = settings.num_bins or calibration.bins
+        if not 2 <= self.bins <= calibration.bins:
+            raise RobotAcError(f"num_bins = {self.bins}: expected 2..{calibration.bins} for this calibration")
+        self.no_contact_rgb = self._flat_image(calibration)
+        """The image of an untouched gel, [H, W, 3] uint8 RGB: bg + the zero-gradient polynomial."""
+        self._tables = wp.array(calibration.tables.astype(np.float32), dtype=float, device=device)
+        self._flat = wp.array(self.no_contact_rgb.astype(np.float32), dtype=float, device=device)
+        self._background = wp.array(calibration.background_rgb.astype(np.float32), dtype=float, device=device)
+        self._weights = wp.array(np.array(BLUR_WEIGHTS, dtype=np.float32), dtype=float, device=device)
+        self._buffers: dict[int, tuple[wp.array, wp.array, wp.array]] = {}
+        """Per batch size: blur scratch, height map (pixels), gradients."""
+
+    def _flat_image(self, calibration: Calibration) -> np.ndarray:
+        rows, cols = np.meshgrid(np.arange(self.preset.height, dtype=np.float64),
+                                 np.arange(self.preset.width, dtype=np.float64), indexing="ij")
+        features = np.stack([cols**2, rows**2, cols * rows, cols, rows, np.ones_like(rows)], axis=-1)
+        coefficients = calibration.tables[:, 0, flat_direction_bin(self.bins)]  # [3, 6]
+        image = calibration.background_rgb + features @ coefficients.T
+        return np.clip(np.floor(image + 0.5), 0, 255).astype(np.uint8)
+
+    @property
+    def no_contact_image(self) -> np.ndarray:
+        """The untouched gel in this renderer's channel order."""
+        return self.no_contact_rgb[..., ::-1] if self.settings.channel_order == "bgr" else self.no_contact_rgb
+
+    def _validate(self, indentation: np.ndarray) -> np.ndarray:
+        array = np.asarray(indentation, dtype=np.float32)
+        if array.ndim == 2:
+            array = array[None]
+        expected = (self.preset.height, self.preset.width)
+        if array.ndim != 3 or array.shape[1:] != expected:
+            raise RobotAcError(f"indentation map has shape {np.shape(indentation)}, expected [H, W] or [N, H, W] "
+                               f"with H x W = {expected[0]} x {expected[1]} for sensor '{self.preset.name}'")
+        if not np.isfinite(array).all():
+            raise RobotAcError("indentation map holds NaN or inf values")
+        if (array < 0).any():
+            raise RobotAcError(f"indentation map has negative values (min {array.min():.4g} mm); indentation is the "
+                               "penetration depth into the gel, >= 0")
+        return array
+
+    def gradients_warp(self, indentation_mm: wp.array) -> wp.array:
+        """[N, H, W] mm -> height-map gradients [N, H, W] of (dh/drow, dh/dcol), device-resident."""
+        n = indentation_mm.shape[0]
+        if n not in self._buffers:
+            shape = indentation_mm.shape
+            self._buffers[n] = (wp.zeros(shape, dtype=float, device=self.device),
+                                wp.zeros(shape, dtype=float, device=self.device),
+                                wp.zeros(shape, dtype=wp.vec2, device=self.device))
+        tmp, height, gradient = self._buffers[n]
+        scale = 1.0 / self.preset.mm_per_pixel
+        if self.settings.blur:
+            wp.launch(_blur_rows, dim=indentation_mm.shape, inputs=[indentation_mm, self._weights, scale],
+                      outputs=[tmp], device=self.device)
+            wp.launch(_blur_cols, dim=indentation_mm.shape, inputs=[tmp, self._weights], outputs=[height],
+                      device=self.device)
+        else:
+            wp.launch(_scale, dim=indentation_mm.shape, inputs=[indentation_mm, scale], outputs=[height],
+                      device=self.device)
+        wp.launch(_gradients, dim=indentation_mm.shape, inputs=[height], outputs=[gradient], device=self.device)
+        return gradient
+
+    def render_warp(self, indentation_mm: wp.array, out: wp.array) -> wp.array:
+        """Device path, no host copies: [N, H, W] float32 mm in, [N, H, W, 3] uint8 out (preallocated)."""
+        gradient = self.gradients_warp(indentation_mm)
+        wp.launch(_shade, dim=indentation_mm.shape,
+                  inputs=[gradient, self._tables, self._flat, self._background, self.bins,
+                          int(self.settings.channel_order == "bgr")],
+                  outputs=[out], device=self.device)
+        return out
+
+    def gradients(self, indentation_mm: np.ndarray) -> np.ndarray:
+        """[N, H, W, 2] (dh/drow, dh/dcol) of the smoothed height map, for inspection and tests."""
+        source = wp.array(self._validate(indentation_mm), dtype=float, device=self.device)
+        return self.gradients_warp(source).numpy().copy()  # the device buffer is reused by the next call
+
+    def render(self, indentation_mm: np.ndarray) -> np.ndarray:
+        """[H, W] or [N, H, W] indentation in mm -> [N, H, W, 3] uint8 images (or int16 differences)."""
+        array = self._validate(indentation_mm)
+        source = wp.array(array, dtype=float, device=self.device)
+        out = wp.zeros((*array.shape, 3), dtype=wp.uint8, device=self.device)
+        images = self.render_warp(source, out).numpy()
+        if self.settings.output == "diff":
+            return images.astype(np.int16) - self.no_contact_image.astype(np.int16)
+        return images
+
+
+def render_tactile_images(indentation_mm: np.ndarray, sensor: str = "gs_mini",
+                          settings: RenderSettings = RenderSettings(), device: str = "cpu") -> np.ndarray:
+    """The pure function: indentation map(s) [H, W] or [N, H, W] in mm -> images [N, H, W, 3]."""
+    return TactileRenderer(sensor, settings, device).render(indentation_mm)

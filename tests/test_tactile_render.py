@@ -1,0 +1,134 @@
+"""GelSight rendering: no-contact exactness, patch location and extent, conventions, settings and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from robot_ac.errors import RobotAcError
+from sim.tactile.render import RenderSettings, TactileRenderer, flat_direction_bin, load_calibration
+from sim.tactile.presets import get_preset
+
+pytestmark = pytest.mark.sim
+PRESET = get_preset("gs_mini")
+BLUR_RADIUS_PX = 2  # the 5 x 5 kernel
+GRADIENT_RADIUS_PX = 1
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    return TactileRenderer("gs_mini")
+
+
+def sphere_indentation(radius_mm=4.0, depth_mm=1.0, center_px=(120.0, 160.0), preset=PRESET):
+    rows, cols = np.mgrid[0:preset.height, 0:preset.width]
+    r = np.hypot(cols - center_px[1], rows - center_px[0]) * preset.mm_per_pixel
+    return np.maximum(0.0, np.sqrt(np.maximum(radius_mm**2 - r**2, 0.0)) - (radius_mm - depth_mm)).astype(np.float32)
+
+
+@pytest.mark.parametrize("sensor", ["gs_mini", "r15"])
+def test_no_contact_is_the_calibrated_flat_image_exactly(sensor):
+    renderer = TactileRenderer(sensor)
+    preset = get_preset(sensor)
+    images = renderer.render(np.zeros((3, preset.height, preset.width), np.float32))
+    assert images.dtype == np.uint8 and images.shape == (3, preset.height, preset.width, 3)
+    assert (images == renderer.no_contact_rgb).all()
+    # Independently: bg.jpg (RGB) + the zero-gradient polynomial of bin (0, floor(pi / (2 pi / 124))) = (0, 62).
+    calibration = load_calibration(preset.calibration_dir)
+    assert calibration.bins == 125 and flat_direction_bin(125) == 62
+    y, x = np.mgrid[0:preset.height, 0:preset.width].astype(np.float64)
+    features = np.stack([x * x, y * y, x * y, x, y, np.ones_like(x)], axis=-1)
+    expected = calibration.background_rgb + features @ calibration.tables[:, 0, 62].T
+    assert np.abs(renderer.no_contact_rgb.astype(float) - np.clip(expected, 0, 255)).max() <= 0.5
+    assert not (renderer.no_contact_rgb == calibration.background_rgb.astype(np.uint8)).all(), \
+        "the flat gel is bg.jpg plus the zero-gradient term, not bg.jpg itself"
+    diff = TactileRenderer(sensor, RenderSettings(output="diff")).render(np.zeros((preset.height, preset.width)))
+    assert diff.dtype == np.int16 and not diff.any()
+
+
+def test_sphere_difference_image_lives_in_the_patch(renderer):
+    radius, depth = 4.0, 0.8
+    indentation = sphere_indentation(radius, depth)
+    diff = renderer.render(indentation).astype(int)[0] - renderer.no_contact_rgb.astype(int)
+    changed = np.abs(diff).sum(axis=-1) > 0
+    rows, cols = np.mgrid[0:PRESET.height, 0:PRESET.width]
+    r_px = np.hypot(cols - 160, rows - 120)
+    patch_px = math.sqrt(2 * radius * depth - depth**2) / PRESET.mm_per_pixel
+    reach = patch_px + BLUR_RADIUS_PX + GRADIENT_RADIUS_PX
+    assert not changed[r_px > reach + 1].any(), "pixels beyond the blur radius must equal the no-contact image"
+    inside = r_px < patch_px - 2
+    assert changed[inside].mean() > 0.9, "the contact patch must show"
+
+
+def test_mirror_flips_the_column_gradient(renderer):
+    """Mirror the indentation left-right: dh/dcol changes sign, dh/drow stays, and the patch mirrors."""
+    off_centre = sphere_indentation(center_px=(110.0, 100.0))
+    mirrored = off_centre[:, ::-1].copy()
+    (g,), (g_m,) = renderer.gradients(off_centre), renderer.gradients(mirrored)
+    assert np.abs(g[..., 1]).max() > 0.1
+    np.testing.assert_allclose(g_m[:, ::-1, 1], -g[..., 1], atol=1e-5)  # float32 sums in mirrored order
+    np.testing.assert_allclose(g_m[:, ::-1, 0], g[..., 0], atol=1e-5)
+    slope = np.hypot(g[..., 0], g[..., 1]) > 0
+    np.testing.assert_array_equal(np.hypot(g_m[..., 0], g_m[..., 1])[:, ::-1] > 0, slope)
+
+
+def test_gradient_direction_follows_the_calibration_convention(renderer):
+    """Taxim calibrated a ball's direction as atan2(-dy, -dx) from its centre (rows, columns): ours agrees."""
+    (g,) = renderer.gradients(sphere_indentation(radius_mm=4.0, depth_mm=1.0))
+    direction = np.arctan2(g[..., 0], g[..., 1])
+    rows, cols = np.mgrid[0:PRESET.height, 0:PRESET.width]
+    calibration_direction = np.arctan2(-(rows - 120.0), -(cols - 160.0))
+    ring = (np.hypot(rows - 120, cols - 160) > 10) & (np.hypot(rows - 120, cols - 160) < 35)
+    error = np.angle(np.exp(1j * (direction[ring] - calibration_direction[ring])))
+    assert np.abs(error).max() < 0.05
+    # Magnitude: atan(|grad h|) = asin(r / R) for a ball (the calibration's gradxseq), up to the blur.
+    r_mm = np.hypot(rows - 120, cols - 160)[ring] * PRESET.mm_per_pixel
+    np.testing.assert_allclose(np.arctan(np.hypot(g[..., 0], g[..., 1]))[ring], np.arcsin(r_mm / 4.0), atol=0.03)
+
+
+def test_shift_moves_the_patch_by_the_same_pixels(renderer):
+    a = renderer.render(sphere_indentation(center_px=(120.0, 160.0)))[0]
+    b = renderer.render(sphere_indentation(center_px=(132.0, 143.0)))[0]
+    changed_a = np.argwhere(np.abs(a.astype(int) - renderer.no_contact_rgb).sum(axis=-1) > 0)
+    changed_b = np.argwhere(np.abs(b.astype(int) - renderer.no_contact_rgb).sum(axis=-1) > 0)
+    np.testing.assert_allclose(changed_b.mean(axis=0) - changed_a.mean(axis=0), (12.0, -17.0), atol=0.5)
+
+
+def test_channel_order_and_bins_setting(renderer):
+    indentation = sphere_indentation()
+    rgb = renderer.render(indentation)
+    bgr = TactileRenderer("gs_mini", RenderSettings(channel_order="bgr")).render(indentation)
+    np.testing.assert_array_equal(bgr, rgb[..., ::-1])
+    tacsl_bins = TactileRenderer("gs_mini", RenderSettings(num_bins=120)).render(indentation)
+    assert (tacsl_bins != rgb).any(), "120 bins index the 125-bin table differently"
+
+
+@pytest.mark.parametrize(
+    ("indentation", "message"),
+    [
+        (np.zeros((240, 321), np.float32), r"shape \(240, 321\), expected \[H, W\] or \[N, H, W\] with H x W = 240 x 320"),
+        (np.zeros((2, 3, 240, 320), np.float32), "expected"),
+        (np.full((240, 320), -0.1, np.float32), "negative values"),
+        (np.full((240, 320), np.nan, np.float32), "NaN"),
+    ],
+)
+def test_bad_indentation_is_refused(renderer, indentation, message):
+    with pytest.raises(RobotAcError, match=message):
+        renderer.render(indentation)
+
+
+def test_bad_sensor_and_calibration(tmp_path):
+    with pytest.raises(RobotAcError, match="unknown tactile sensor 'gelsight9'; available: gs_mini, r15"):
+        TactileRenderer("gelsight9")
+    with pytest.raises(RobotAcError, match="polycalib.npz' is missing"):
+        TactileRenderer("gs_mini", calibration_dir=tmp_path)
+    np.savez(tmp_path / "polycalib.npz", grad_r=np.zeros((5, 5, 6)), bins=5)
+    (tmp_path / "bg.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(RobotAcError, match="is not a Taxim polynomial table"):
+        TactileRenderer("gs_mini", calibration_dir=tmp_path)
+    np.savez(tmp_path / "polycalib.npz", grad_r=np.zeros((5, 5, 6)), grad_g=np.zeros((5, 5, 6)),
+             grad_b=np.zeros((5, 5, 6)), bins=5)
+    with pytest.raises(RobotAcError, match="bg.jpg' cannot be read as an image"):
+        TactileRenderer("gs_mini", calibration_dir=tmp_path)
