@@ -136,6 +136,37 @@ class Deploy:
 
 
 @dataclass
+class TactileRender:
+    """Render an indentation map (.npy, [H, W] or [N, H, W], mm) to GelSight image(s)."""
+
+    indentation: Annotated[Path, tyro.conf.Positional]
+    """A .npy file: [H, W] or [N, H, W] float indentation in mm (H x W: the sensor's image size)."""
+    out: Path = Path("tactile.png")
+    """Output PNG; with N > 1 maps, out_000.png, out_001.png, ..."""
+    sensor: str = "gs_mini"
+    """Sensor preset: gs_mini or r15."""
+    diff: bool = False
+    """Write the difference from the no-contact image (x2, around grey) instead of the image."""
+
+
+@dataclass
+class TactileDemo:
+    """Press a sphere, a cube edge and a cylinder into the pad; PNG sheet of images and force fields."""
+
+    out: Path = Path("tactile_demo.png")
+    sensor: str = "gs_mini"
+
+
+@dataclass
+class Tactile:
+    """Visuotactile sensor tools (Warp, CPU or CUDA)."""
+
+    target: tyro.conf.OmitSubcommandPrefixes[
+        Annotated[TactileRender, tyro.conf.subcommand("render")] | Annotated[TactileDemo, tyro.conf.subcommand("demo")]
+    ]
+
+
+@dataclass
 class Tasks:
     """List the registered tasks with their observation and action sizes."""
 
@@ -146,6 +177,7 @@ Command = (
     | Annotated[Export, tyro.conf.subcommand("export")]
     | Annotated[Bench, tyro.conf.subcommand("bench")]
     | Annotated[Deploy, tyro.conf.subcommand("deploy")]
+    | Annotated[Tactile, tyro.conf.subcommand("tactile")]
     | Annotated[Tasks, tyro.conf.subcommand("tasks")]
 )
 
@@ -204,6 +236,16 @@ def run_deploy(args: Deploy) -> None:
     run_deployment(args.config, args.policy, args.autostart, args.duration_s, args.trigger)
 
 
+def run_tactile(args: Tactile) -> None:
+    from sim.tactile.demo import demo_sheet, render_file
+
+    if isinstance(args.target, TactileRender):
+        for path in render_file(args.target.indentation, args.target.out, args.target.sensor, args.target.diff):
+            print(f"wrote {path}")
+    else:
+        print(f"wrote {demo_sheet(args.target.out, args.target.sensor)}")
+
+
 def run_tasks(_: Tasks) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -224,7 +266,7 @@ def run_tasks(_: Tasks) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
     handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
-                Tasks: run_tasks}
+                Tactile: run_tactile, Tasks: run_tasks}
     try:
         handlers[type(args)](args)
     except RobotAcError as exc:

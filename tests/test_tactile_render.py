@@ -132,3 +132,21 @@ def test_bad_sensor_and_calibration(tmp_path):
              grad_b=np.zeros((5, 5, 6)), bins=5)
     with pytest.raises(RobotAcError, match="bg.jpg' cannot be read as an image"):
         TactileRenderer("gs_mini", calibration_dir=tmp_path)
+
+
+def test_cli_render_and_demo(tmp_path, cli):
+    maps = np.stack([np.zeros((240, 320), np.float32), sphere_indentation()])
+    np.save(tmp_path / "maps.npy", maps)
+    code, out, _ = cli(["tactile", "render", str(tmp_path / "maps.npy"), "--out", str(tmp_path / "img.png")])
+    assert code == 0 and "img_001.png" in out
+    import cv2
+
+    flat = cv2.imread(str(tmp_path / "img_000.png"))[..., ::-1]
+    np.testing.assert_array_equal(flat, TactileRenderer("gs_mini").no_contact_rgb)
+    code, _, err = cli(["tactile", "render", str(tmp_path / "missing.npy")])
+    assert code == 2 and "indentation file" in err and "not found" in err
+    np.save(tmp_path / "bad.npy", np.zeros((10, 10)))
+    code, _, err = cli(["tactile", "render", str(tmp_path / "bad.npy"), "--sensor", "r15"])
+    assert code == 2 and "H x W = 320 x 240 for sensor 'r15'" in err
+    code, out, _ = cli(["tactile", "demo", "--out", str(tmp_path / "demo.png")])
+    assert code == 0 and (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
