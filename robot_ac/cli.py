@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 import tyro
 
 from robot_ac.config import PpoConfig
+from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
 
 
@@ -110,11 +111,25 @@ class BenchDeploy:
 
 
 @dataclass
+class BenchTactile:
+    """Tactile images/s and force-field readings/s against batch size, with a torch render as baseline."""
+
+    sensor: str = "gs_mini"
+    batches: tuple[int, ...] = (1, 8, 64, 256, 512)
+    taxel_batches: tuple[int, ...] = (64, 512, 4096)
+    device: str = "cpu"
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
 class Bench:
-    """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency)."""
+    """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
+    `bench tactile` (visuotactile rendering and force fields)."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
-        Annotated[BenchEnvs, tyro.conf.subcommand("envs")] | Annotated[BenchDeploy, tyro.conf.subcommand("deploy")]
+        Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
+        | Annotated[BenchDeploy, tyro.conf.subcommand("deploy")]
+        | Annotated[BenchTactile, tyro.conf.subcommand("tactile")]
     ]
 
 
@@ -221,6 +236,13 @@ def run_bench(args: Bench) -> None:
         except ImportError as exc:
             raise RobotAcError(f"bench deploy needs ROS 2's rclpy ({exc}); install the ros extra") from exc
         bench_deploy(args.target.out_dir, args.target.duration_s, args.target.rate_hz)
+        return
+    if isinstance(args.target, BenchTactile):
+        from sim.tactile.bench import bench_tactile
+
+        target = args.target
+        bench_tactile(target.out_dir, target.sensor, target.batches, target.taxel_batches,
+                      device=parse_device(target.device))
         return
     from robot_ac.bench import bench
 

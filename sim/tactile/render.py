@@ -22,8 +22,8 @@ drivers publish).
 
 No contact: a flat gel has zero gradient everywhere, i.e. bin (0, floor(pi / (2 pi / binm))); its image is
 ``bg + P_flat`` (not bg.jpg itself) and is computed once in float64. Every pixel whose gradient is exactly zero takes
-its value from that image, which makes the no-contact image exact and lets pixels away from contact skip the
-polynomial. The difference image (``output="diff"``) is ``image - no_contact`` as int16, exactly zero there.
+its value from that image, which makes the no-contact image exact; pixels farther than ``CONTACT_MARGIN_PX`` from
+any indentation are not visited at all (the image is copied there in bulk), so the cost follows the contact area. The difference image (``output="diff"``) is ``image - no_contact`` as int16, exactly zero there.
 """
 
 from __future__ import annotations
@@ -91,33 +91,91 @@ def flat_direction_bin(bins: int) -> int:
     return int(math.floor(math.pi / (2.0 * math.pi / (bins - 1))))
 
 
+CONTACT_MARGIN_PX = 4
+"""Work is done within this many pixels of the indented pixels (blur radius 2 + gradient stencil 1, plus 1);
+farther out the gradient is exactly zero and the pixel is the no-contact image, copied in bulk."""
+
+
+@wp.kernel
+def _contact_bounds(src: wp.array3d(dtype=float), bounds: wp.array2d(dtype=int)):
+    """Per image: first/last indented row and column, or (rows, -1, cols, -1) when nothing touches."""
+    n = wp.tid()
+    rows = src.shape[1]
+    cols = src.shape[2]
+    r0 = rows
+    r1 = int(-1)
+    c0 = cols
+    c1 = int(-1)
+    for r in range(rows):
+        for c in range(cols):
+            if src[n, r, c] > 0.0:
+                r0 = wp.min(r0, r)
+                r1 = wp.max(r1, r)
+                c0 = wp.min(c0, c)
+                c1 = wp.max(c1, c)
+    bounds[n, 0] = r0
+    bounds[n, 1] = r1
+    bounds[n, 2] = c0
+    bounds[n, 3] = c1
+
+
+@wp.func
+def _row_active(bounds: wp.array2d(dtype=int), n: int, r: int, margin: int) -> bool:
+    return r >= bounds[n, 0] - margin and r <= bounds[n, 1] + margin
+
+
+@wp.func
+def _col_start(bounds: wp.array2d(dtype=int), n: int, t: int, span: int, margin: int) -> int:
+    return wp.max(t * span, bounds[n, 2] - margin)
+
+
+@wp.func
+def _col_stop(bounds: wp.array2d(dtype=int), n: int, t: int, span: int, margin: int, cols: int) -> int:
+    return wp.min(wp.min((t + 1) * span, bounds[n, 3] + margin + 1), cols)
+
+
 @wp.kernel
 def _blur_rows(src: wp.array3d(dtype=float), weights: wp.array(dtype=float), scale: float,
-               dst: wp.array3d(dtype=float)):
-    n, r, c = wp.tid()
-    acc = float(0.0)
-    for k in range(5):
-        rr = r + k - 2
-        if rr >= 0 and rr < src.shape[1]:
-            acc += weights[k] * src[n, rr, c]
-    dst[n, r, c] = acc * scale
+               bounds: wp.array2d(dtype=int), span: int, dst: wp.array3d(dtype=float)):
+    n, r, t = wp.tid()
+    # The column pass reads this pass's output 2 columns beyond its own region: cover that too.
+    margin = CONTACT_MARGIN_PX + 2
+    if not _row_active(bounds, n, r, margin):
+        return
+    for c in range(_col_start(bounds, n, t, span, margin), _col_stop(bounds, n, t, span, margin, src.shape[2])):
+        acc = float(0.0)
+        for k in range(5):
+            rr = r + k - 2
+            if rr >= 0 and rr < src.shape[1]:
+                acc += weights[k] * src[n, rr, c]
+        dst[n, r, c] = acc * scale
 
 
 @wp.kernel
-def _blur_cols(src: wp.array3d(dtype=float), weights: wp.array(dtype=float), dst: wp.array3d(dtype=float)):
-    n, r, c = wp.tid()
-    acc = float(0.0)
-    for k in range(5):
-        cc = c + k - 2
-        if cc >= 0 and cc < src.shape[2]:
-            acc += weights[k] * src[n, r, cc]
-    dst[n, r, c] = acc
+def _blur_cols(src: wp.array3d(dtype=float), weights: wp.array(dtype=float), bounds: wp.array2d(dtype=int),
+               span: int, dst: wp.array3d(dtype=float)):
+    n, r, t = wp.tid()
+    if not _row_active(bounds, n, r, CONTACT_MARGIN_PX):
+        return
+    for c in range(_col_start(bounds, n, t, span, CONTACT_MARGIN_PX),
+                   _col_stop(bounds, n, t, span, CONTACT_MARGIN_PX, src.shape[2])):
+        acc = float(0.0)
+        for k in range(5):
+            cc = c + k - 2
+            if cc >= 0 and cc < src.shape[2]:
+                acc += weights[k] * src[n, r, cc]
+        dst[n, r, c] = acc
 
 
 @wp.kernel
-def _scale(src: wp.array3d(dtype=float), scale: float, dst: wp.array3d(dtype=float)):
-    n, r, c = wp.tid()
-    dst[n, r, c] = src[n, r, c] * scale
+def _scale(src: wp.array3d(dtype=float), scale: float, bounds: wp.array2d(dtype=int), span: int,
+           dst: wp.array3d(dtype=float)):
+    n, r, t = wp.tid()
+    if not _row_active(bounds, n, r, CONTACT_MARGIN_PX):
+        return
+    for c in range(_col_start(bounds, n, t, span, CONTACT_MARGIN_PX),
+                   _col_stop(bounds, n, t, span, CONTACT_MARGIN_PX, src.shape[2])):
+        dst[n, r, c] = src[n, r, c] * scale
 
 
 @wp.func
@@ -127,37 +185,46 @@ def _clamp_index(i: int, size: int) -> int:
 
 
 @wp.kernel
-def _gradients(height: wp.array3d(dtype=float), gradient: wp.array3d(dtype=wp.vec2)):
-    """(dh/drow, dh/dcol) by central differences, pixels per pixel."""
-    n, r, c = wp.tid()
+def _gradients(height: wp.array3d(dtype=float), bounds: wp.array2d(dtype=int), span: int,
+               gradient: wp.array3d(dtype=wp.vec2)):
+    """(dh/drow, dh/dcol) by central differences, pixels per pixel (only near contact; zero elsewhere)."""
+    n, r, t = wp.tid()
+    margin = CONTACT_MARGIN_PX - 1
+    if not _row_active(bounds, n, r, margin):
+        return
     rc = _clamp_index(r, height.shape[1])
-    cc = _clamp_index(c, height.shape[2])
-    gradient[n, r, c] = wp.vec2(0.5 * (height[n, rc + 1, c] - height[n, rc - 1, c]),
-                                0.5 * (height[n, r, cc + 1] - height[n, r, cc - 1]))
+    for c in range(_col_start(bounds, n, t, span, margin), _col_stop(bounds, n, t, span, margin, height.shape[2])):
+        cc = _clamp_index(c, height.shape[2])
+        gradient[n, r, c] = wp.vec2(0.5 * (height[n, rc + 1, c] - height[n, rc - 1, c]),
+                                    0.5 * (height[n, r, cc + 1] - height[n, r, cc - 1]))
 
 
 @wp.kernel
-def _shade(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(dtype=float), flat: wp.array3d(dtype=float),
-           background: wp.array3d(dtype=float), bins: int, swap_rb: int, out: wp.array4d(dtype=wp.uint8)):
-    n, r, c = wp.tid()
-    g = gradient[n, r, c]
-    slope = wp.length(g)
-    for ch in range(3):
-        value = flat[r, c, ch]
+def _shade(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(dtype=float), background: wp.array3d(dtype=float),
+           bins: int, swap_rb: int, bounds: wp.array2d(dtype=int), span: int, out: wp.array4d(dtype=wp.uint8)):
+    """Pixels near contact with a non-zero gradient get the polynomial colour; ``out`` already holds the
+    no-contact image everywhere else."""
+    n, r, t = wp.tid()
+    margin = CONTACT_MARGIN_PX - 1
+    if not _row_active(bounds, n, r, margin):
+        return
+    binm = float(bins - 1)
+    y = float(r)
+    for c in range(_col_start(bounds, n, t, span, margin), _col_stop(bounds, n, t, span, margin, out.shape[2])):
+        g = gradient[n, r, c]
+        slope = wp.length(g)
         if slope > 0.0:
-            binm = float(bins - 1)
             i = wp.min(int(wp.floor(wp.atan(slope) / (0.5 * wp.pi / binm))), bins - 1)
             j = wp.min(int(wp.floor((wp.atan2(g[0], g[1]) + wp.pi) / (2.0 * wp.pi / binm))), bins - 1)
             x = float(c)
-            y = float(r)
-            value = background[r, c, ch] + (tables[ch, i, j, 0] * x * x + tables[ch, i, j, 1] * y * y
-                                            + tables[ch, i, j, 2] * x * y + tables[ch, i, j, 3] * x
-                                            + tables[ch, i, j, 4] * y + tables[ch, i, j, 5])
-            value = wp.clamp(wp.floor(value + 0.5), 0.0, 255.0)
-        out_ch = ch
-        if swap_rb == 1:
-            out_ch = 2 - ch
-        out[n, r, c, out_ch] = wp.uint8(int(value))
+            for ch in range(3):
+                value = background[r, c, ch] + (tables[ch, i, j, 0] * x * x + tables[ch, i, j, 1] * y * y
+                                                + tables[ch, i, j, 2] * x * y + tables[ch, i, j, 3] * x
+                                                + tables[ch, i, j, 4] * y + tables[ch, i, j, 5])
+                out_ch = ch
+                if swap_rb == 1:
+                    out_ch = 2 - ch
+                out[n, r, c, out_ch] = wp.uint8(int(wp.clamp(wp.floor(value + 0.5), 0.0, 255.0)))
 
 
 class TactileRenderer:
@@ -179,11 +246,12 @@ class TactileRenderer:
         self.no_contact_rgb = self._flat_image(calibration)
         """The image of an untouched gel, [H, W, 3] uint8 RGB: bg + the zero-gradient polynomial."""
         self._tables = wp.array(calibration.tables.astype(np.float32), dtype=float, device=device)
-        self._flat = wp.array(self.no_contact_rgb.astype(np.float32), dtype=float, device=device)
         self._background = wp.array(calibration.background_rgb.astype(np.float32), dtype=float, device=device)
         self._weights = wp.array(np.array(BLUR_WEIGHTS, dtype=np.float32), dtype=float, device=device)
-        self._buffers: dict[int, tuple[wp.array, wp.array, wp.array]] = {}
-        """Per batch size: blur scratch, height map (pixels), gradients."""
+        self._buffers: dict[int, tuple[wp.array, wp.array, wp.array, wp.array, wp.array]] = {}
+        """Per batch size: blur scratch, height map (pixels), gradients, contact bounds, tiled no-contact images."""
+        # One thread per row on the CPU (per-thread overhead dominates there), one per pixel on a GPU.
+        self._span = self.preset.width if wp.get_device(device).is_cpu else 1
 
     def _flat_image(self, calibration: Calibration) -> np.ndarray:
         rows, cols = np.meshgrid(np.arange(self.preset.height, dtype=np.float64),
@@ -216,36 +284,49 @@ class TactileRenderer:
     def gradients_warp(self, indentation_mm: wp.array) -> wp.array:
         """[N, H, W] mm -> height-map gradients [N, H, W] of (dh/drow, dh/dcol), device-resident."""
         n = indentation_mm.shape[0]
-        if n not in self._buffers:
-            shape = indentation_mm.shape
-            self._buffers[n] = (wp.zeros(shape, dtype=float, device=self.device),
-                                wp.zeros(shape, dtype=float, device=self.device),
-                                wp.zeros(shape, dtype=wp.vec2, device=self.device))
-        tmp, height, gradient = self._buffers[n]
+        tmp, height, gradient, bounds, _ = self._batch_buffers(n)
+        rows, cols = indentation_mm.shape[1:]
+        dim = (n, rows, (cols + self._span - 1) // self._span)
+        wp.launch(_contact_bounds, dim=n, inputs=[indentation_mm], outputs=[bounds], device=self.device)
         scale = 1.0 / self.preset.mm_per_pixel
         if self.settings.blur:
-            wp.launch(_blur_rows, dim=indentation_mm.shape, inputs=[indentation_mm, self._weights, scale],
+            wp.launch(_blur_rows, dim=dim, inputs=[indentation_mm, self._weights, scale, bounds, self._span],
                       outputs=[tmp], device=self.device)
-            wp.launch(_blur_cols, dim=indentation_mm.shape, inputs=[tmp, self._weights], outputs=[height],
+            wp.launch(_blur_cols, dim=dim, inputs=[tmp, self._weights, bounds, self._span], outputs=[height],
                       device=self.device)
         else:
-            wp.launch(_scale, dim=indentation_mm.shape, inputs=[indentation_mm, scale], outputs=[height],
+            wp.launch(_scale, dim=dim, inputs=[indentation_mm, scale, bounds, self._span], outputs=[height],
                       device=self.device)
-        wp.launch(_gradients, dim=indentation_mm.shape, inputs=[height], outputs=[gradient], device=self.device)
+        wp.launch(_gradients, dim=dim, inputs=[height, bounds, self._span], outputs=[gradient], device=self.device)
         return gradient
+
+    def _batch_buffers(self, n: int) -> tuple[wp.array, wp.array, wp.array, wp.array, wp.array]:
+        if n not in self._buffers:
+            shape = (n, self.preset.height, self.preset.width)
+            tiled = np.ascontiguousarray(np.broadcast_to(self.no_contact_image, (*shape, 3)))
+            self._buffers[n] = (wp.zeros(shape, dtype=float, device=self.device),
+                                wp.zeros(shape, dtype=float, device=self.device),
+                                wp.zeros(shape, dtype=wp.vec2, device=self.device),
+                                wp.zeros((n, 4), dtype=int, device=self.device),
+                                wp.array(tiled, dtype=wp.uint8, device=self.device))
+        return self._buffers[n]
 
     def render_warp(self, indentation_mm: wp.array, out: wp.array) -> wp.array:
         """Device path, no host copies: [N, H, W] float32 mm in, [N, H, W, 3] uint8 out (preallocated)."""
         gradient = self.gradients_warp(indentation_mm)
-        wp.launch(_shade, dim=indentation_mm.shape,
-                  inputs=[gradient, self._tables, self._flat, self._background, self.bins,
-                          int(self.settings.channel_order == "bgr")],
+        *_, bounds, no_contact = self._batch_buffers(indentation_mm.shape[0])
+        wp.copy(out, no_contact)
+        rows, cols = indentation_mm.shape[1:]
+        dim = (indentation_mm.shape[0], rows, (cols + self._span - 1) // self._span)
+        wp.launch(_shade, dim=dim, inputs=[gradient, self._tables, self._background, self.bins,
+                                           int(self.settings.channel_order == "bgr"), bounds, self._span],
                   outputs=[out], device=self.device)
         return out
 
     def gradients(self, indentation_mm: np.ndarray) -> np.ndarray:
         """[N, H, W, 2] (dh/drow, dh/dcol) of the smoothed height map, for inspection and tests."""
         source = wp.array(self._validate(indentation_mm), dtype=float, device=self.device)
+        self._batch_buffers(source.shape[0])[2].zero_()  # render never reads the gradient away from contact
         return self.gradients_warp(source).numpy().copy()  # the device buffer is reused by the next call
 
     def render(self, indentation_mm: np.ndarray) -> np.ndarray:
