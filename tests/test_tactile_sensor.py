@@ -1,0 +1,89 @@
+"""The tactile sensor on a plain Newton model: pads found by name, bodies seen through their shapes and poses."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import warp as wp
+
+from robot_ac.errors import RobotAcError
+from sim.tactile.force_field import ForceFieldConfig
+from sim.tactile.sensor import TactileSensor
+
+pytestmark = pytest.mark.sim
+RADIUS, DEPTH = 0.005, 0.0008
+
+
+def _model():
+    import newton
+
+    builder = newton.ModelBuilder()
+    pad = builder.add_body(label="finger_gelpad", xform=wp.transform_identity())
+    builder.add_shape_box(pad, hx=0.012, hy=0.01, hz=0.002, xform=wp.transform((0.0, 0.0, -0.002),
+                                                                              wp.quat_identity()))
+    ball = builder.add_body(label="ball", xform=wp.transform_identity())
+    builder.add_shape_sphere(ball, radius=RADIUS)
+    return builder.finalize(device="cpu"), pad, ball
+
+
+def _place(model, state, pad_pose, ball_position, ball_velocity=(0.0, 0.0, 0.0)):
+    q = state.body_q.numpy()
+    q[0] = pad_pose
+    q[1] = (*ball_position, 0.0, 0.0, 0.0, 1.0)
+    state.body_q.assign(q)
+    qd = np.zeros((model.body_count, 6), dtype=np.float32)
+    qd[1, :3] = ball_velocity
+    state.body_qd.assign(qd)
+
+
+def test_pad_sees_a_ball_pressed_into_it():
+    model, _, _ = _model()
+    state = model.state()
+    sensor = TactileSensor(model, pads="*gelpad", force_field=ForceFieldConfig(rows=9, cols=9, k_n=1000.0))
+    assert sensor.pad_names == ["finger_gelpad"]
+    _place(model, state, (0, 0, 0, 0, 0, 0, 1), (0.0, 0.0, RADIUS - DEPTH), ball_velocity=(0.03, 0.0, 0.0))
+    sensor.update(state)
+    penetration = sensor.penetration.numpy()[0]
+    assert penetration.max() == pytest.approx(DEPTH, abs=1e-6)
+    pixel = sensor.preset.mm_per_pixel * 1e-3
+    contact_radius = math.sqrt((penetration > 0).sum() * pixel**2 / math.pi)
+    assert contact_radius == pytest.approx(math.sqrt(2 * RADIUS * DEPTH - DEPTH**2), abs=pixel)
+    forces = sensor.force_field_torch
+    assert forces.shape == (1, 9, 9, 3)
+    centre = forces[0, 4, 4].numpy()
+    assert centre[2] == pytest.approx(1000.0 * DEPTH, rel=1e-3)
+    assert centre[0] < 0 and abs(centre[1]) < 1e-9, "shear opposes the ball sliding along +x"
+    image = sensor.rgb.numpy()[0]
+    changed = np.abs(image.astype(int) - sensor.renderer.no_contact_image).sum(axis=-1) > 0
+    assert changed[115:125, 155:165].all() and not changed[:40].any()
+
+
+def test_pad_frame_follows_the_pad_body():
+    """Turn the pad 90 degrees about its normal: the ball's sliding shows up along the pad's -y."""
+    model, _, _ = _model()
+    state = model.state()
+    sensor = TactileSensor(model, pads="finger_gelpad", render=None)
+    s = math.sqrt(0.5)
+    _place(model, state, (0.0, 0.0, 0.0, 0.0, 0.0, s, s), (0.0, 0.0, RADIUS - DEPTH), ball_velocity=(0.03, 0.0, 0.0))
+    sensor.update(state)
+    centre = sensor.force_field.numpy()[0, 5, 5]
+    assert centre[1] > 0 and abs(centre[0]) < 1e-9  # world +x is pad -y; friction points the other way
+
+
+def test_ball_away_from_the_pad_leaves_everything_zero():
+    model, _, _ = _model()
+    state = model.state()
+    sensor = TactileSensor(model, pads="*gelpad")
+    _place(model, state, (0, 0, 0, 0, 0, 0, 1), (0.0, 0.0, RADIUS + 0.001))
+    sensor.update(state)
+    assert not sensor.penetration.numpy().any() and not sensor.force_field.numpy().any()
+    assert (sensor.rgb.numpy()[0] == sensor.renderer.no_contact_image).all()
+
+
+def test_unknown_pad_name_lists_bodies():
+    model, _, _ = _model()
+    with pytest.raises(RobotAcError, match=re.escape("no body matches pads=['*thumb*']; bodies: ['finger_gelpad', 'ball']")):
+        TactileSensor(model, pads="*thumb*")
