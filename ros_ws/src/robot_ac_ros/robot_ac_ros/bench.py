@@ -163,7 +163,11 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
                     results[label] = ping_pong(context, period, warmup_s=1.0, duration_s=duration_s, label=label)
                 finally:
                     process.terminate()
-                    process.wait(timeout=20)
+                    try:
+                        process.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
         finally:
             rclpy.try_shutdown(context=context)
     ours, bare = results["robot_ac_policy_node"].summary(), results["bare_echo"].summary()

@@ -50,7 +50,8 @@ def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: b
         pass
     finally:
         for node in nodes:
-            if node.supervisor is not None:
+            # After SIGTERM the context is already shut down and nothing can be published any more.
+            if node.supervisor is not None and rclpy.ok():
                 node.trigger_deactivate()
                 node.trigger_cleanup()
             node.destroy_node()
