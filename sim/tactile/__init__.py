@@ -4,6 +4,8 @@
   with real calibration); the pure function shared by simulation, calibration and real-robot preprocessing.
 * :class:`ForceField`: TacSL penalty force field on a taxel grid.
 * :class:`TactileSensor`: both, for gel pads on the bodies of a Newton model.
+* ``sim.tactile.isaaclab_sensor.VisuotactileSensorCfg``: the same as an Isaac Lab sensor (imported separately, so
+  this package works without Isaac Lab).
 """
 
 from sim.tactile.force_field import ForceField, ForceFieldConfig, taxel_positions

@@ -1,0 +1,109 @@
+"""The tactile sensor as an Isaac Lab sensor, for Newton-backed (kit-less) environments.
+
+    scene.left_tactile = VisuotactileSensorCfg(prim_path="{ENV_REGEX_NS}/Robot", body="panda_leftfinger",
+                                               offset=VisuotactileSensorCfg.OffsetCfg(pos=..., rot=...))
+    env.scene["left_tactile"].data.rgb  # (num_envs, H, W, 3) uint8 torch, no copy
+
+Updates at ``update_period`` like every Isaac Lab sensor; the work is :class:`sim.tactile.TactileSensor` on the
+Newton model and state Isaac Lab simulates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import warp as wp
+from isaaclab.sensors import SensorBase, SensorBaseCfg
+from isaaclab.utils import configclass
+
+from robot_ac.errors import RobotAcError
+from sim.tactile.force_field import ForceFieldConfig
+from sim.tactile.render import RenderSettings
+from sim.tactile.sensor import TactileSensor
+
+
+@dataclass
+class VisuotactileData:
+    rgb: object = None
+    """(num_envs, H, W, 3) uint8 tactile images (torch)."""
+    force_field: object = None
+    """(num_envs, rows, cols, 3) float32 (f_x, f_y, f_n) per taxel, N, pad frame (torch)."""
+    penetration: object = None
+    """(num_envs, H, W) float32 penetration into the gel, m (torch)."""
+    taxel_positions: object = field(default=None)
+    """(rows, cols, 3) taxel centres in the pad frame, m (numpy)."""
+
+
+class VisuotactileSensor(SensorBase):
+    cfg: VisuotactileSensorCfg
+
+    def __init__(self, cfg: VisuotactileSensorCfg) -> None:
+        super().__init__(cfg)
+        self._data = VisuotactileData()
+        self._sensor: TactileSensor | None = None
+
+    @property
+    def data(self) -> VisuotactileData:
+        self._update_outdated_buffers()
+        return self._data
+
+    def reset(self, env_ids: Sequence[int] | None = None, env_mask: wp.array | None = None) -> None:
+        super().reset(env_ids, env_mask)
+
+    def _initialize_impl(self) -> None:
+        from isaaclab_newton.physics import NewtonManager
+
+        super()._initialize_impl()
+        model = NewtonManager.get_model()
+        root = re.compile(self.cfg.prim_path)
+        pads = [label for label in model.body_label
+                if label.rsplit("/", 1)[-1] == self.cfg.body and any(root.fullmatch(label[:i])
+                                                                    for i in range(len(label)) if label[i] == "/")]
+        if len(pads) != self._num_envs:
+            raise RobotAcError(f"tactile sensor: body '{self.cfg.body}' under '{self.cfg.prim_path}' matched "
+                               f"{len(pads)} bodies, expected one per environment ({self._num_envs})")
+        self._sensor = TactileSensor(
+            model, pads=pads, sensor=self.cfg.sensor, pad_offset=wp.transform(self.cfg.offset.pos, self.cfg.offset.rot),
+            force_field=ForceFieldConfig(rows=self.cfg.taxels[0], cols=self.cfg.taxels[1], k_n=self.cfg.k_n,
+                                         k_t=self.cfg.k_t, mu=self.cfg.mu),
+            render=RenderSettings(channel_order=self.cfg.channel_order) if self.cfg.render_images else None)
+        self._data.taxel_positions = self._sensor.taxel_positions
+
+    def _update_buffers_impl(self, env_mask: wp.array) -> None:
+        from isaaclab_newton.physics import NewtonManager
+
+        # Every pad shares one launch; updating all envs costs the same as updating the masked ones.
+        self._sensor.update(NewtonManager.get_state_0())
+        self._data.rgb = self._sensor.rgb_torch if self._sensor.rgb is not None else None
+        self._data.force_field = self._sensor.force_field_torch
+        self._data.penetration = wp.to_torch(self._sensor.penetration)
+
+
+@configclass
+class VisuotactileSensorCfg(SensorBaseCfg):
+    """A GelSight-style pad on a body of an articulation or rigid object."""
+
+    @configclass
+    class OffsetCfg:
+        pos: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        """Gel surface centre in the body frame, m."""
+        rot: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+        """Pad frame orientation in the body frame, quaternion (x, y, z, w): pad z points out of the gel."""
+
+    class_type: type = VisuotactileSensor
+    body: str = ""
+    """Name of the body carrying the pad (last component of its prim path), e.g. ``panda_leftfinger``."""
+    sensor: str = "gs_mini"
+    offset: OffsetCfg = OffsetCfg()
+    taxels: tuple[int, int] = (10, 10)
+    """Force-field grid, rows x cols."""
+    k_n: float = 1.0
+    """Normal stiffness, N/m (TacSL default)."""
+    k_t: float = 0.1
+    """Tangential damping, N·s/m."""
+    mu: float = 2.0
+    render_images: bool = True
+    """Render GelSight images (off: force field and penetration only)."""
+    channel_order: str = "rgb"
