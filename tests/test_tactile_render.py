@@ -183,3 +183,28 @@ def test_independent_torch_render_agrees_and_bench_reports(tmp_path, cli):
                                                                        for b in (1, 4)}
     assert all(r["images_per_s"] > 0 for r in result["render"])
     assert result["force_field"][0]["readings_per_s"] > 0
+
+
+def test_torch_path_matches_numpy_path(renderer):
+    import torch
+
+    maps = np.stack([sphere_indentation(), sphere_indentation(center_px=(60.0, 250.0), radius_mm=2.0)])
+    from_torch = renderer.render_torch(torch.from_numpy(maps))
+    assert from_torch.dtype == torch.uint8
+    np.testing.assert_array_equal(from_torch.numpy(), renderer.render(maps))
+
+
+@pytest.mark.skipif(not __import__("warp").is_cuda_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu():
+    from sim.tactile.force_field import ForceField
+    from sim.tactile.geometry import PrimitiveSpec, primitive_table
+
+    maps = np.stack([sphere_indentation(), np.zeros((240, 320), np.float32)])
+    cpu = TactileRenderer("gs_mini", device="cpu").render(maps)
+    gpu = TactileRenderer("gs_mini", device="cuda:0").render(maps)
+    assert np.abs(cpu.astype(int) - gpu.astype(int)).max() <= 1  # float32 transcendental functions differ in ulps
+    bodies = [[PrimitiveSpec("sphere", (0.005, 0, 0), (0.0, 0.0, 0.004), linear_velocity=(0.02, 0.0, 0.0))]]
+    width, height = PRESET.width_mm * 1e-3, PRESET.height_mm * 1e-3
+    forces = [ForceField(1, width, height, device=d).update(primitive_table(bodies, device=d)).numpy()
+              for d in ("cpu", "cuda:0")]
+    np.testing.assert_allclose(forces[0], forces[1], rtol=1e-5, atol=1e-9)

@@ -323,6 +323,16 @@ class TactileRenderer:
                   outputs=[out], device=self.device)
         return out
 
+    def render_torch(self, indentation_mm):
+        """torch in, torch out, on the renderer's device and without host copies: [N, H, W] float32 mm ->
+        [N, H, W, 3] uint8 (a new tensor; the input is only read)."""
+        import torch
+
+        source = wp.from_torch(indentation_mm.contiguous().to(torch.float32))
+        out = torch.empty((*indentation_mm.shape, 3), dtype=torch.uint8, device=indentation_mm.device)
+        self.render_warp(source, wp.from_torch(out, dtype=wp.uint8))
+        return out
+
     def gradients(self, indentation_mm: np.ndarray) -> np.ndarray:
         """[N, H, W, 2] (dh/drow, dh/dcol) of the smoothed height map, for inspection and tests."""
         source = wp.array(self._validate(indentation_mm), dtype=float, device=self.device)
