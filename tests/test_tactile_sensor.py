@@ -87,3 +87,25 @@ def test_unknown_pad_name_lists_bodies():
     model, _, _ = _model()
     with pytest.raises(RobotAcError, match=re.escape("no body matches pads=['*thumb*']; bodies: ['finger_gelpad', 'ball']")):
         TactileSensor(model, pads="*thumb*")
+
+
+def test_mesh_bodies_are_felt_like_their_analytic_shape():
+    """A finely tessellated sphere mesh presses like the analytic sphere (within its tessellation error)."""
+    import newton
+
+    builder = newton.ModelBuilder()
+    pad = builder.add_body(label="gelpad", xform=wp.transform_identity())
+    builder.add_shape_box(pad, hx=0.01, hy=0.01, hz=0.001, xform=wp.transform((0.0, 0.0, -0.001), wp.quat_identity()))
+    ball = builder.add_body(label="mesh_ball", xform=wp.transform_identity())
+    builder.add_shape_mesh(ball, mesh=newton.Mesh.create_sphere(RADIUS, num_latitudes=64, num_longitudes=64))
+    model = builder.finalize(device="cpu")
+    state = model.state()
+    sensor = TactileSensor(model, pads="gelpad", render=None, force_field=ForceFieldConfig(rows=20, cols=20))
+    _place(model, state, (0, 0, 0, 0, 0, 0, 1), (0.0, 0.0, RADIUS - DEPTH))
+    sensor.update(state)
+    depth = sensor._force_field.depth.numpy()[0]
+    taxels = sensor.taxel_positions
+    r = np.hypot(taxels[..., 0], taxels[..., 1])
+    analytic = np.maximum(0.0, np.sqrt(np.maximum(RADIUS**2 - r**2, 0.0)) - (RADIUS - DEPTH))
+    assert (analytic > 0).sum() > 10
+    np.testing.assert_allclose(depth, analytic, atol=3e-5)  # chord error of a 64 x 64 UV sphere of 5 mm radius

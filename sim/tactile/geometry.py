@@ -6,8 +6,8 @@ A body penetrates the gel where it reaches below z = 0; the penetration at (x, y
 point on the line through (x, y) along z, i.e. ``max(0, -z_lowest)`` in metres. This is the penetration-based
 elastomer model of TacSL: the gel surface follows the indenter exactly (the renderer smooths it afterwards).
 
-Bodies are analytic primitives (sphere, box, capsule, cylinder) given per sensor as a fixed-size table; unused slots
-have ``kind = NONE``. Each column is a ray cast from below the gel, so a primitive's lowest point is the ray's
+Bodies are analytic primitives (sphere, box, capsule, cylinder) or closed triangle meshes (``wp.Mesh``), given per
+sensor as a fixed-size table; unused slots have ``kind = NONE``. Each column is a ray cast from below the gel, so a primitive's lowest point is the ray's
 first entry into it.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import warp as wp
 
-NONE, SPHERE, BOX, CAPSULE, CYLINDER = 0, 1, 2, 3, 4
-PRIMITIVE_KINDS = {"sphere": SPHERE, "box": BOX, "capsule": CAPSULE, "cylinder": CYLINDER}
+NONE, SPHERE, BOX, CAPSULE, CYLINDER, MESH = 0, 1, 2, 3, 4, 5
+PRIMITIVE_KINDS = {"sphere": SPHERE, "box": BOX, "capsule": CAPSULE, "cylinder": CYLINDER, "mesh": MESH}
 _MISS = 1.0e30
 _RAY_START = 0.1
 """Rays start this far below the gel surface (m): below any body that can touch a fingertip pad."""
@@ -31,7 +31,10 @@ class Primitive:
     pose: wp.transform
     """Primitive frame in the pad frame (m, quaternion x y z w)."""
     size: wp.vec3
-    """sphere: (radius, -, -); box: half extents; capsule / cylinder: (radius, half height along local z, -). m."""
+    """sphere: (radius, -, -); box: half extents; capsule / cylinder: (radius, half height along local z, -);
+    mesh: scale per axis. m."""
+    mesh: wp.uint64
+    """``wp.Mesh.id`` for kind MESH (a closed triangle mesh, in its own frame before scaling)."""
     linear_velocity: wp.vec3
     """Velocity of the primitive's origin relative to the pad, pad frame, m/s."""
     angular_velocity: wp.vec3
@@ -104,10 +107,26 @@ def _ray_capsule(o: wp.vec3, d: wp.vec3, radius: float, half_height: float) -> f
 
 
 @wp.func
+def _ray_mesh(mesh: wp.uint64, o: wp.vec3, d: wp.vec3, scale: wp.vec3) -> float:
+    """First hit of the ray with a scaled mesh, as a distance along the unscaled ray (``_MISS`` if none)."""
+    inv_scale = wp.vec3(1.0 / scale[0], 1.0 / scale[1], 1.0 / scale[2])
+    o_mesh = wp.cw_mul(o, inv_scale)
+    d_mesh = wp.normalize(wp.cw_mul(d, inv_scale))
+    query = wp.mesh_query_ray(mesh, o_mesh, d_mesh, 1.0e6)
+    if not query.result:
+        return _MISS
+    hit = wp.cw_mul(o_mesh + query.t * d_mesh, scale)
+    return wp.dot(hit - o, d)
+
+
+@wp.func
 def ray_entry(p: Primitive, origin: wp.vec3, direction: wp.vec3) -> float:
     """Distance along the ray to its first entry into ``p`` (``_MISS`` if none)."""
     inv = wp.transform_inverse(p.pose)
     d = wp.transform_vector(inv, direction)
+    if p.kind == MESH:
+        # Mesh rays only look forward, so they start from below the gel, outside the body.
+        return _ray_mesh(p.mesh, wp.transform_point(inv, origin), d, p.size)
     # Start from the ray's closest approach to the primitive's centre: the quadratics below then work with small
     # numbers, which keeps float32 exact to ~1e-9 m instead of losing digits to cancellation.
     far = wp.transform_point(inv, origin)
@@ -169,6 +188,8 @@ class PrimitiveSpec:
     orientation_xyzw: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
     linear_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
     angular_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    mesh: wp.Mesh | None = None
+    """For kind ``mesh``: the mesh (``size`` is its scale); keep it alive while the table is used."""
 
 
 def primitive_table(per_sensor: list[list[PrimitiveSpec]], device: str = "cpu") -> wp.array:
@@ -183,6 +204,10 @@ def primitive_table(per_sensor: list[list[PrimitiveSpec]], device: str = "cpu") 
                 raise RobotAcError(f"unknown primitive kind '{spec.kind}'; expected one of {sorted(PRIMITIVE_KINDS)}")
             if min(spec.size[:1]) <= 0:
                 raise RobotAcError(f"primitive {spec.kind} needs a positive size, got {spec.size}")
+            if (spec.kind == "mesh") != (spec.mesh is not None):
+                raise RobotAcError("a 'mesh' primitive needs mesh=wp.Mesh(...), and only it takes one")
+            if spec.mesh is not None:
+                table[n, k]["mesh"] = spec.mesh.id
             table[n, k]["kind"] = PRIMITIVE_KINDS[spec.kind]
             table[n, k]["pose"] = (*spec.position, *spec.orientation_xyzw)
             table[n, k]["size"] = spec.size

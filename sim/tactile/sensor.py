@@ -6,7 +6,8 @@
 
 Each pad is the gel surface of a body, at ``pad_offset`` in the body frame (z out of the gel, x along image columns;
 see ``geometry``). The bodies it feels are the model's sphere, box, capsule and cylinder shapes on other bodies (or
-static), in the pad's world; mesh and SDF shapes are not felt yet. Relative velocities come from ``state.body_qd``
+static), and triangle-mesh shapes (through ``wp.Mesh`` ray queries), in the pad's world; SDF volumes are not felt
+yet. Relative velocities come from ``state.body_qd``
 (Newton: linear velocity of the centre of mass and angular velocity, world frame). ``*_torch`` properties give the
 same buffers as torch tensors without copies.
 """
@@ -21,18 +22,20 @@ import warp as wp
 
 from robot_ac.errors import RobotAcError
 from sim.tactile.force_field import ForceField, ForceFieldConfig
-from sim.tactile.geometry import BOX, CAPSULE, CYLINDER, NONE, SPHERE, Primitive, penetration_kernel
+from sim.tactile.geometry import BOX, CAPSULE, CYLINDER, MESH, NONE, SPHERE, Primitive, penetration_kernel
 from sim.tactile.presets import get_preset
 from sim.tactile.render import RenderSettings, TactileRenderer
 
-_NEWTON_TO_PRIMITIVE = {"SPHERE": SPHERE, "BOX": BOX, "CAPSULE": CAPSULE, "CYLINDER": CYLINDER}
+_NEWTON_TO_PRIMITIVE = {"SPHERE": SPHERE, "BOX": BOX, "CAPSULE": CAPSULE, "CYLINDER": CYLINDER, "MESH": MESH,
+                        "CONVEX_MESH": MESH}
 
 
 @wp.kernel
 def _build_primitives(body_q: wp.array(dtype=wp.transform), body_qd: wp.array(dtype=wp.spatial_vector),
                       body_com: wp.array(dtype=wp.vec3), shape_kind: wp.array(dtype=int),
                       shape_scale: wp.array(dtype=wp.vec3), shape_transform: wp.array(dtype=wp.transform),
-                      shape_body: wp.array(dtype=int), pad_body: wp.array(dtype=int), pad_offset: wp.transform,
+                      shape_body: wp.array(dtype=int), shape_source: wp.array(dtype=wp.uint64),
+                      pad_body: wp.array(dtype=int), pad_offset: wp.transform,
                       candidates: wp.array2d(dtype=int), out: wp.array2d(dtype=Primitive)):
     n, k = wp.tid()
     p = Primitive()
@@ -61,6 +64,7 @@ def _build_primitives(body_q: wp.array(dtype=wp.transform), body_qd: wp.array(dt
     p.kind = shape_kind[shape]
     p.pose = pad_inv * x_shape
     p.size = shape_scale[shape]
+    p.mesh = shape_source[shape]
     p.linear_velocity = wp.transform_vector(pad_inv, v_body - v_pad_at_origin)
     p.angular_velocity = wp.transform_vector(pad_inv, w_body - w_pad)
     out[n, k] = p
@@ -133,7 +137,8 @@ class TactileSensor:
         model = self.model
         wp.launch(_build_primitives, dim=self.primitives.shape,
                   inputs=[state.body_q, state.body_qd, model.body_com, self._shape_kind, model.shape_scale,
-                          model.shape_transform, model.shape_body, self._pad_body, self.pad_offset,
+                          model.shape_transform, model.shape_body, model.shape_source_ptr, self._pad_body,
+                          self.pad_offset,
                           self._candidates], outputs=[self.primitives], device=self.device)
         if self.renderer is not None:
             wp.launch(penetration_kernel, dim=self.penetration.shape, inputs=[self.primitives, self.width, self.height],
