@@ -208,3 +208,12 @@ def test_cuda_matches_cpu():
     forces = [ForceField(1, width, height, device=d).update(primitive_table(bodies, device=d)).numpy()
               for d in ("cpu", "cuda:0")]
     np.testing.assert_allclose(forces[0], forces[1], rtol=1e-5, atol=1e-9)
+
+
+def test_gpu_thread_layout_gives_the_same_images_on_the_cpu():
+    """The one-thread-per-pixel layout used on GPUs (atomic contact bounds) renders exactly like the CPU layout."""
+    maps = np.stack([sphere_indentation(), np.zeros((240, 320), np.float32),
+                     sphere_indentation(center_px=(30.0, 300.0))])
+    per_row, per_pixel = TactileRenderer("gs_mini"), TactileRenderer("gs_mini")
+    per_pixel._span = 1
+    np.testing.assert_array_equal(per_pixel.render(maps), per_row.render(maps))

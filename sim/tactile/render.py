@@ -119,6 +119,26 @@ def _contact_bounds(src: wp.array3d(dtype=float), bounds: wp.array2d(dtype=int))
     bounds[n, 3] = c1
 
 
+@wp.kernel
+def _reset_bounds(bounds: wp.array2d(dtype=int), rows: int, cols: int):
+    n = wp.tid()
+    bounds[n, 0] = rows
+    bounds[n, 1] = -1
+    bounds[n, 2] = cols
+    bounds[n, 3] = -1
+
+
+@wp.kernel
+def _contact_bounds_atomic(src: wp.array3d(dtype=float), bounds: wp.array2d(dtype=int)):
+    """GPU variant of :func:`_contact_bounds`: one thread per pixel, atomics per image."""
+    n, r, c = wp.tid()
+    if src[n, r, c] > 0.0:
+        wp.atomic_min(bounds, n, 0, r)
+        wp.atomic_max(bounds, n, 1, r)
+        wp.atomic_min(bounds, n, 2, c)
+        wp.atomic_max(bounds, n, 3, c)
+
+
 @wp.func
 def _row_active(bounds: wp.array2d(dtype=int), n: int, r: int, margin: int) -> bool:
     return r >= bounds[n, 0] - margin and r <= bounds[n, 1] + margin
@@ -287,7 +307,12 @@ class TactileRenderer:
         tmp, height, gradient, bounds, _ = self._batch_buffers(n)
         rows, cols = indentation_mm.shape[1:]
         dim = (n, rows, (cols + self._span - 1) // self._span)
-        wp.launch(_contact_bounds, dim=n, inputs=[indentation_mm], outputs=[bounds], device=self.device)
+        if self._span > 1:
+            wp.launch(_contact_bounds, dim=n, inputs=[indentation_mm], outputs=[bounds], device=self.device)
+        else:
+            wp.launch(_reset_bounds, dim=n, inputs=[bounds, rows, cols], device=self.device)
+            wp.launch(_contact_bounds_atomic, dim=indentation_mm.shape, inputs=[indentation_mm], outputs=[bounds],
+                      device=self.device)
         scale = 1.0 / self.preset.mm_per_pixel
         if self.settings.blur:
             wp.launch(_blur_rows, dim=dim, inputs=[indentation_mm, self._weights, scale, bounds, self._span],
