@@ -7,7 +7,6 @@ Isaac Lab's own direct env) both are timed in the same process, alternately, and
 from __future__ import annotations
 
 import datetime
-import io
 import os
 import platform
 import time
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from robot_ac._plotting import png_bytes, pyplot
 from robot_ac._atomic import atomic_write_bytes, atomic_write_json
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
@@ -109,10 +109,7 @@ class _Row:
 
 
 def _plot(task: str, rows: list[_Row], device: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4))
     envs = [r.num_envs for r in rows]
@@ -127,10 +124,8 @@ def _plot(task: str, rows: list[_Row], device: str) -> bytes:
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    png = png_bytes(fig, dpi=100)
+    return png
 
 
 def bench(args: BenchEnvs) -> list[dict[str, Any]]:

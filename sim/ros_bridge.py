@@ -59,7 +59,8 @@ def make_sim_robot(config: HardwareConfig, device: str = "cpu", seed: int = 0) -
 
 def main(argv: list[str] | None = None) -> None:
     import rclpy
-    from rclpy.executors import ExternalShutdownException
+
+    from robot_ac_ros.spin import spin_until_shutdown
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="hardware config YAML of the simulated robot")
@@ -68,15 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = load_hardware_config(args.config)
     rclpy.init()
-    node = SimBridgeNode(config, make_sim_robot(config, args.device, args.seed))
+    robot = make_sim_robot(config, args.device, args.seed)
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        spin_until_shutdown(SimBridgeNode(config, robot))
     finally:
-        node.robot.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+        robot.close()
 
 
 if __name__ == "__main__":

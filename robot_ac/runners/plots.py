@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
+from robot_ac._plotting import png_bytes, pyplot
 from robot_ac._atomic import atomic_write_bytes
 
 
@@ -21,10 +21,7 @@ def read_metrics(csv_path: Path) -> dict[str, list[float]]:
 
 def plot_training(csv_path: Path, png_path: Path, title: str) -> Path:
     """Mean episode return and length against environment steps; written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     metrics = read_metrics(csv_path)
     steps = [s / 1e3 for s in metrics.get("total_steps", [])]
@@ -39,7 +36,5 @@ def plot_training(csv_path: Path, png_path: Path, title: str) -> Path:
     ax_len.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return atomic_write_bytes(png_path, buffer.getvalue())
+    png = png_bytes(fig, dpi=100)
+    return atomic_write_bytes(png_path, png)

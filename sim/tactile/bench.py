@@ -9,7 +9,6 @@ checked against ours before timing. Workloads: ``typical`` (a sphere patch, well
 from __future__ import annotations
 
 import datetime
-import io
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 import warp as wp
 
+from robot_ac._plotting import png_bytes, pyplot
 from robot_ac._atomic import atomic_write_bytes, atomic_write_json
 from sim.tactile.force_field import ForceField, ForceFieldConfig
 from sim.tactile.geometry import PrimitiveSpec, primitive_table
@@ -131,10 +131,7 @@ def bench_tactile(out_dir: Path, sensor: str = "gs_mini", batches: tuple[int, ..
 
 
 def _plot(rows, force_rows, sensor: str, device: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax_img, ax_force) = plt.subplots(1, 2, figsize=(11, 4))
     for workload, marker in (("typical", "o-"), ("worst", "s-")):
@@ -157,7 +154,5 @@ def _plot(rows, force_rows, sensor: str, device: str) -> bytes:
     ax_force.set_ylabel("force-field readings / s (10 x 10 taxels)")
     ax_force.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    png = png_bytes(fig, dpi=100)
+    return png

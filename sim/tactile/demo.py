@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 
+from robot_ac._plotting import png_bytes, pyplot
 from robot_ac._atomic import atomic_write_bytes
 from robot_ac.errors import RobotAcError
 from sim.tactile.force_field import ForceField, ForceFieldConfig
@@ -61,10 +61,7 @@ def demo_scenes() -> dict[str, PrimitiveSpec]:
 
 def demo_sheet(out: Path, sensor: str = "gs_mini", taxels: tuple[int, int] = (10, 14)) -> Path:
     """PNG sheet: one column per scene; rows: rendered image, difference image, force-field quiver."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import warp as wp
 
     preset = get_preset(sensor)
@@ -107,7 +104,5 @@ def demo_sheet(out: Path, sensor: str = "gs_mini", taxels: tuple[int, int] = (10
         ax.set_ylabel("y (mm)")
     fig.suptitle(f"{sensor}: objects pressed 0.8 mm, sliding +x at 5 cm/s (k_n 1000 N/m, k_t 0.1, mu 2)")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90)
-    plt.close(fig)
-    return atomic_write_bytes(out, buffer.getvalue())
+    png = png_bytes(fig, dpi=90)
+    return atomic_write_bytes(out, png)

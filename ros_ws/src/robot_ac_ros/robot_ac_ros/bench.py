@@ -9,7 +9,6 @@ command back before the next period).
 
 from __future__ import annotations
 
-import io
 import os
 import random
 import subprocess
@@ -23,6 +22,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from robot_ac._plotting import png_bytes, pyplot
 from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.export.synthetic import write_mlp_export
 
@@ -136,8 +137,6 @@ def ping_pong(context, period: float, warmup_s: float, duration_s: float, label:
 def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0) -> dict[str, Any]:
     import rclpy
 
-    from robot_ac._atomic import atomic_write_bytes, atomic_write_json
-
     env = dict(os.environ)
     env.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 100)))
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -189,10 +188,7 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
 
 
 def _histogram(results: dict[str, LoopStats], rate_hz: float) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(7, 4))
     values = [np.asarray(s.round_trip_s) * 1e3 for s in results.values() if s.round_trip_s]
@@ -208,7 +204,5 @@ def _histogram(results: dict[str, LoopStats], rate_hz: float) -> bytes:
     ax.set_title(f"policy node vs bare echo, {NUM_JOINTS} joints at {rate_hz:.0f} Hz")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    png = png_bytes(fig, dpi=100)
+    return png

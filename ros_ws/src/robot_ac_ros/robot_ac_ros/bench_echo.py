@@ -8,13 +8,13 @@ import argparse
 import numpy as np
 import onnxruntime as ort
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from robot_ac.export.manifest import load_manifest
+from robot_ac_ros.spin import spin_until_shutdown
 
 
 class EchoPolicyNode(Node):
@@ -43,14 +43,7 @@ def main() -> None:
     parser.add_argument("--command-topic", required=True)
     args = parser.parse_args()
     rclpy.init()
-    node = EchoPolicyNode(args.policy, args.state_topic, args.command_topic)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_until_shutdown(EchoPolicyNode(args.policy, args.state_topic, args.command_topic))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from collections.abc import Callable
 import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import Imu, JointState
@@ -32,6 +31,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from robot_ac.deploy import Command, PolicyRuntime, Supervisor, check_compatibility, load_hardware_config
 from robot_ac.deploy import State as SupervisorState
 from robot_ac.errors import RobotAcError
+from robot_ac_ros.spin import spin_until_shutdown
 
 DIAGNOSTICS_PERIOD_S = 0.5
 _LEVELS = {SupervisorState.PASSIVE: DiagnosticStatus.OK, SupervisorState.RAMP: DiagnosticStatus.OK,
@@ -226,16 +226,7 @@ class PolicyNode(LifecycleNode):
 def main(args: list[str] | None = None) -> None:
     """`ros2 run robot_ac_ros policy_node --ros-args -p hardware_config:=... -p policy:=...`"""
     rclpy.init(args=args if args is not None else sys.argv)
-    node = PolicyNode()
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_until_shutdown(PolicyNode())
 
 
 if __name__ == "__main__":
