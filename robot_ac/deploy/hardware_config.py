@@ -70,7 +70,9 @@ class SafetyConfig(_Strict):
     ramp_duration_s: float = Field(default=3.0, gt=0)
     """Time to interpolate from the measured pose to the default pose before the policy takes over."""
     joint_state_timeout_s: float = Field(default=0.1, gt=0)
-    """Joint states older than this are stale: a fault."""
+    """Joint states (and IMU messages) older than this are stale: a fault."""
+    tactile_timeout_s: float = Field(default=0.2, gt=0)
+    """Tactile frames older than this are stale: a fault (cameras run at ~25-60 Hz)."""
     velocity_limit_factor: float = Field(default=1.2, gt=0)
     """Measured |velocity| above factor x limit is a fault."""
     position_limit_margin: float = Field(default=0.05, ge=0)
@@ -168,8 +170,9 @@ def check_compatibility(manifest: Manifest, config: HardwareConfig) -> list[str]
     for term in interface.observations:
         if term.source == "imu" and not config.topics.imu:
             problems.append(f"observation '{term.name}' needs an IMU; topics.imu is not set")
-        if term.source == "tactile" and not config.topics.tactile:
-            problems.append(f"observation '{term.name}' needs tactile images; topics.tactile is empty")
+        if term.source == "tactile" and term.quantity not in config.topics.tactile:
+            problems.append(f"observation '{term.name}' needs tactile sensor '{term.quantity}'; topics.tactile has "
+                            f"{sorted(config.topics.tactile) or 'none'}")
         if term.source == "command" and not config.topics.goal:
             problems.append(f"observation '{term.name}' needs a goal input; topics.goal is not set")
         if term.source == "task":

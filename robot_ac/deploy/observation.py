@@ -13,6 +13,7 @@ import numpy as np
 
 from robot_ac.errors import RobotAcError
 from robot_ac.export.manifest import ObservationTerm, PolicyInterface
+from robot_ac.tactile_preprocessing import TactilePreprocessing
 
 _SUPPORTED = {("joint_state", "position"), ("joint_state", "velocity"), ("command", "pose"), ("command", ""),
               ("previous_action", ""), ("imu", "angular_velocity"), ("imu", "linear_acceleration"),
@@ -31,7 +32,7 @@ class ObservationBuilder:
 
     def __init__(self, interface: PolicyInterface) -> None:
         for term in interface.observations:
-            if (term.source, term.quantity) not in _SUPPORTED:
+            if term.source != "tactile" and (term.source, term.quantity) not in _SUPPORTED:
                 raise RobotAcError(f"observation '{term.name}': source '{term.source}' / quantity "
                                    f"'{term.quantity}' is not supported by the deploy runtime yet")
         self.interface = interface
@@ -42,6 +43,11 @@ class ObservationBuilder:
         self._layout_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._goal: np.ndarray | None = None
         self._imu: dict[str, np.ndarray] = {}
+        self.tactile = TactilePreprocessing(**interface.tactile) if interface.tactile else None
+        self.tactile_sensors = [t.quantity for t in interface.observations if t.source == "tactile"]
+        """Sensor keys (the hardware config's ``topics.tactile`` names) in observation order."""
+        self._tactile_images: dict[str, np.ndarray] = {}
+        self._tactile_reference: dict[str, np.ndarray] = {}
         self._previous_action = np.zeros(interface.action_size)
         self._history: deque[np.ndarray] = deque(maxlen=interface.history_length)
         self._slices = [(term, [self._joint_index[n] for n in term.joint_names]) for term in interface.observations]
@@ -74,6 +80,14 @@ class ObservationBuilder:
                      "linear_acceleration": np.asarray(linear_acceleration, dtype=np.float64),
                      "projected_gravity": projected_gravity(orientation)}
 
+    def update_tactile(self, sensor: str, image_rgb: np.ndarray) -> None:
+        """Latest [H, W, 3] uint8 RGB frame of a tactile sensor."""
+        self._tactile_images[sensor] = image_rgb
+
+    def capture_tactile_reference(self) -> None:
+        """Take the current frames as the untouched-gel references of ``difference`` preprocessing."""
+        self._tactile_reference = dict(self._tactile_images)
+
     @property
     def uses_imu(self) -> bool:
         return any(term.source == "imu" for term in self.interface.observations)
@@ -81,9 +95,10 @@ class ObservationBuilder:
     def missing_inputs(self) -> list[str]:
         """Inputs the policy reads that have not arrived yet (``goal``, ``imu``)."""
         sources = {term.source for term in self.interface.observations}
-        return [name for name, needed, present in (("goal", "command" in sources, self._goal is not None),
-                                                  ("imu", "imu" in sources, bool(self._imu)))
-                if needed and not present]
+        missing = [name for name, needed, present in (("goal", "command" in sources, self._goal is not None),
+                                                     ("imu", "imu" in sources, bool(self._imu)))
+                   if needed and not present]
+        return missing + [f"tactile '{key}'" for key in self.tactile_sensors if key not in self._tactile_images]
 
     def set_goal(self, values: Sequence[float]) -> None:
         self._goal = np.asarray(values, dtype=np.float64)
@@ -101,6 +116,11 @@ class ObservationBuilder:
             raw = (self._position if term.quantity == "position" else self._velocity)[joints]
         elif term.source == "previous_action":
             raw = self._previous_action
+        elif term.source == "tactile":
+            if term.quantity not in self._tactile_images:
+                raise RobotAcError(f"observation '{term.name}' needs tactile sensor '{term.quantity}', no image yet")
+            raw = self.tactile.apply(self._tactile_images[term.quantity],
+                                     self._tactile_reference.get(term.quantity)).reshape(-1)
         elif term.source == "imu":
             if term.quantity not in self._imu:
                 raise RobotAcError(f"observation '{term.name}' needs IMU data, and none has been received yet")

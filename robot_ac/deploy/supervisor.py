@@ -99,6 +99,7 @@ class Supervisor:
         self._last_stamp = -math.inf
         self._last_receive: float | None = None
         self._last_imu: float | None = None
+        self._last_tactile: dict[str, float] = {}
         self._last_tick: float | None = None
         self._last_command: np.ndarray | None = None
         self._ramp_start_time = 0.0
@@ -136,6 +137,9 @@ class Supervisor:
         if missing:
             log.warning("start refused: the policy needs %s, not received yet", " and ".join(missing))
             return False
+        if self.observations.tactile is not None:
+            # The gel is untouched before the task starts: these frames are the difference references.
+            self.observations.capture_tactile_reference()
         self._ramp_from = self._measured_command_positions()
         self._ramp_start_time = now
         self._last_command = None
@@ -228,14 +232,29 @@ class Supervisor:
                 return f"{name} moves at {vel[index[name]]:.3f}, limit {joint.velocity_limit}"
         return ""
 
+    def on_tactile(self, sensor: str, image_rgb: np.ndarray, now: float) -> bool:
+        """Check one tactile frame ([H, W, 3] uint8 RGB) of a sensor the policy reads."""
+        if sensor not in self.observations.tactile_sensors:
+            return False
+        if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 or image_rgb.dtype != np.uint8:
+            self._fault("malformed_input", f"tactile '{sensor}' frame {image_rgb.shape} {image_rgb.dtype}, "
+                        "expected (H, W, 3) uint8", now)
+            return False
+        self._last_tactile[sensor] = now
+        self.observations.update_tactile(sensor, image_rgb)
+        return True
+
     def _inputs_fresh(self, now: float) -> bool:
         timeout = self.config.safety.joint_state_timeout_s
         joints_fresh = self._last_receive is not None and now - self._last_receive <= timeout
         imu_fresh = not self.observations.uses_imu or (self._last_imu is not None and now - self._last_imu <= timeout)
-        return joints_fresh and imu_fresh
+        tactile_fresh = all(now - self._last_tactile.get(key, -np.inf) <= self.config.safety.tactile_timeout_s
+                            for key in self.observations.tactile_sensors)
+        return joints_fresh and imu_fresh and tactile_fresh
 
     def _staleness(self, now: float) -> str:
         ages = [("joint states", self._last_receive)] + ([("IMU", self._last_imu)] if self.observations.uses_imu else [])
+        ages += [(f"tactile '{key}'", self._last_tactile.get(key)) for key in self.observations.tactile_sensors]
         return ", ".join(f"{name} " + ("never received" if last is None else f"{now - last:.3f} s old")
                          for name, last in ages)
 

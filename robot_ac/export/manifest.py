@@ -97,7 +97,8 @@ class PolicyInterface:
     history_length: int = 1
     """Number of stacked observation frames (1: no history)."""
     tactile: dict[str, Any] | None = None
-    """Tactile preprocessing (sensor preset, image size, difference-from-background...), None without tactile."""
+    """Tactile preprocessing, :class:`robot_ac.tactile_preprocessing.TactilePreprocessing` as a dict (image size,
+    mode, scale); each tactile observation term names its sensor in ``quantity``. None without tactile."""
 
     @property
     def observation_size(self) -> int:
@@ -171,6 +172,15 @@ def validate_manifest_dict(data: Any, origin: str = "manifest") -> None:
             raise RobotAcError(f"{origin}: interface/action/{key} has {len(interface['action'][key])} entries, "
                                f"expected one per action joint ({n_act})")
     for i, term in enumerate(interface["observations"]):
+        if term["source"] == "tactile":
+            tactile = interface.get("tactile")
+            if not tactile:
+                raise RobotAcError(f"{origin}: observation '{term['name']}' is tactile but interface/tactile "
+                                   "(the preprocessing) is not set")
+            expected = 3 * tactile["height"] * tactile["width"]
+            if term["size"] != expected:
+                raise RobotAcError(f"{origin}: tactile observation '{term['name']}' has size {term['size']}, the "
+                                   f"preprocessing gives 3 x {tactile['height']} x {tactile['width']} = {expected}")
         if term["joint_names"] and len(term["joint_names"]) != term["size"]:
             raise RobotAcError(f"{origin}: observation '{term['name']}' (interface/observations/{i}) has size "
                                f"{term['size']} but {len(term['joint_names'])} joint_names")

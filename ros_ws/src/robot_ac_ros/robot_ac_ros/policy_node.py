@@ -7,7 +7,7 @@ Lifecycle:
     deactivate  HOLD (the last safe command stays)
     cleanup / shutdown   DAMP (one damping command), then release everything
 
-Topics (names from the hardware config): JointState, Imu and goal (when the policy reads them) in; Float64MultiArray (forward
+Topics (names from the hardware config): JointState, Imu, tactile Images and goal (when the policy reads them) in; Float64MultiArray (forward
 controllers) or JointTrajectory out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
 runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` (std_srvs/Trigger).
 """
@@ -18,12 +18,13 @@ import sys
 import time
 from collections.abc import Callable
 
+import numpy as np
 import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
-from sensor_msgs.msg import Imu, JointState
+from sensor_msgs.msg import Image, Imu, JointState
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -34,6 +35,19 @@ from robot_ac.errors import RobotAcError
 from robot_ac_ros.spin import spin_until_shutdown
 
 DIAGNOSTICS_PERIOD_S = 0.5
+_CHANNELS = {"rgb8": (3, [0, 1, 2]), "bgr8": (3, [2, 1, 0]), "rgba8": (4, [0, 1, 2]), "bgra8": (4, [2, 1, 0])}
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8; any row padding) -> [H, W, 3] uint8 RGB, no cv_bridge."""
+    if msg.encoding not in _CHANNELS:
+        raise ValueError(f"image encoding '{msg.encoding}' is not supported (expected one of {sorted(_CHANNELS)})")
+    channels, order = _CHANNELS[msg.encoding]
+    if msg.step < msg.width * channels or len(msg.data) < msg.step * msg.height:
+        raise ValueError(f"image of {msg.width} x {msg.height} {msg.encoding} has step {msg.step} and "
+                         f"{len(msg.data)} bytes")
+    rows = np.frombuffer(bytes(msg.data), dtype=np.uint8)[: msg.step * msg.height].reshape(msg.height, msg.step)
+    return np.ascontiguousarray(rows[:, : msg.width * channels].reshape(msg.height, msg.width, channels)[..., order])
 _LEVELS = {SupervisorState.PASSIVE: DiagnosticStatus.OK, SupervisorState.RAMP: DiagnosticStatus.OK,
            SupervisorState.POLICY: DiagnosticStatus.OK, SupervisorState.HOLD: DiagnosticStatus.WARN,
            SupervisorState.DAMP: DiagnosticStatus.ERROR, SupervisorState.ESTOP: DiagnosticStatus.ERROR}
@@ -90,6 +104,10 @@ class PolicyNode(LifecycleNode):
                                                   qos_profile_sensor_data)]
         if topics.imu:
             subscriptions.append(self.create_subscription(Imu, topics.imu, self._on_imu, qos_profile_sensor_data))
+        for sensor in self.supervisor.observations.tactile_sensors:
+            subscriptions.append(self.create_subscription(
+                Image, topics.tactile[sensor], lambda msg, key=sensor: self._on_tactile(key, msg),
+                qos_profile_sensor_data))
         if topics.goal:
             subscriptions.append(self.create_subscription(Float64MultiArray, topics.goal, self._on_goal,
                                                           QoSProfile(depth=1)))
@@ -154,6 +172,16 @@ class PolicyNode(LifecycleNode):
         if self.supervisor is not None:
             q, w, a = msg.orientation, msg.angular_velocity, msg.linear_acceleration
             self.supervisor.on_imu((q.x, q.y, q.z, q.w), (w.x, w.y, w.z), (a.x, a.y, a.z), self.clock())
+
+    def _on_tactile(self, sensor: str, msg: Image) -> None:
+        if self.supervisor is None:
+            return
+        try:
+            image = image_to_rgb(msg)
+        except ValueError as exc:
+            self.get_logger().error(f"tactile '{sensor}': {exc}")
+            return
+        self.supervisor.on_tactile(sensor, image, self.clock())
 
     def _on_goal(self, msg: Float64MultiArray) -> None:
         if self.supervisor is not None:

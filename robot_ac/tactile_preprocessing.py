@@ -1,0 +1,78 @@
+"""Tactile image preprocessing shared by training and the robot: one definition, a numpy/OpenCV implementation for
+the robot and a torch one for GPU training, tested to agree.
+
+A policy that reads a GelSight image gets ``scale * (resize(image) - resize(reference))`` (``mode="difference"``,
+the reference being the untouched gel: the simulator's no-contact image in training, frames captured before contact
+on the robot) or ``scale * resize(image)`` (``mode="image"``), as float32 [3, height, width], RGB. Resizing averages
+pixel blocks (OpenCV INTER_AREA); the source size must be an integer multiple of the target size so that both
+implementations compute exactly the same averages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from robot_ac.errors import RobotAcError
+
+
+@dataclass(frozen=True)
+class TactilePreprocessing:
+    height: int
+    width: int
+    mode: Literal["image", "difference"] = "difference"
+    scale: float = 1.0 / 255.0
+
+    @property
+    def size(self) -> int:
+        """Floats per tactile sensor in the observation vector."""
+        return 3 * self.height * self.width
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def _factors(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        if len(shape) < 3 or shape[-1] != 3:
+            raise RobotAcError(f"tactile image has shape {shape}, expected (..., H, W, 3) RGB")
+        rows, cols = shape[-3], shape[-2]
+        if rows % self.height or cols % self.width:
+            raise RobotAcError(f"tactile image {cols} x {rows} cannot be block-averaged to {self.width} x "
+                               f"{self.height} (needs integer factors)")
+        return rows // self.height, cols // self.width
+
+    def apply(self, image: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        """[H, W, 3] uint8 RGB (and the reference of the same shape) -> float32 [3, height, width] (OpenCV)."""
+        import cv2
+
+        self._factors(image.shape)
+        def block_mean(x: np.ndarray) -> np.ndarray:
+            # In float32: OpenCV's uint8 path rounds the block means, the torch twin does not.
+            return cv2.resize(x.astype(np.float32), (self.width, self.height), interpolation=cv2.INTER_AREA)
+
+        resized = block_mean(image)
+        if self.mode == "difference":
+            if reference is None or reference.shape != image.shape:
+                raise RobotAcError("tactile difference preprocessing needs a reference (no-contact) image of the "
+                                   f"same shape as the image {image.shape}")
+            resized -= block_mean(reference)
+        return np.ascontiguousarray((resized * np.float32(self.scale)).transpose(2, 0, 1))
+
+    def apply_torch(self, images, reference=None):
+        """[N, H, W, 3] uint8 RGB torch (and a [H, W, 3] reference) -> float32 [N, 3, height, width], on their
+        device: the training-side twin of :meth:`apply`."""
+        import torch
+
+        factor_rows, factor_cols = self._factors(tuple(images.shape))
+
+        def block_mean(x):
+            x = x.to(torch.float32).permute(0, 3, 1, 2)
+            return torch.nn.functional.avg_pool2d(x, (factor_rows, factor_cols))
+
+        resized = block_mean(images)
+        if self.mode == "difference":
+            if reference is None:
+                raise RobotAcError("tactile difference preprocessing needs a reference (no-contact) image")
+            resized = resized - block_mean(reference[None])
+        return resized * self.scale
