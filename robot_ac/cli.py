@@ -151,6 +151,21 @@ class Deploy:
 
 
 @dataclass
+class Replay:
+    """Replay a robot log (rosbag2, MCAP or sqlite3) through the policy: open-loop commands vs what the robot sent,
+    lag, divergence; writes summary.json, PNGs and report.html."""
+
+    bag: Annotated[Path, tyro.conf.Positional]
+    config: Path
+    """Hardware config the robot ran with (topics, joints)."""
+    policy: Path
+    """Export directory (manifest.json + policy.onnx) the robot ran."""
+    out: Path = Path("replay_report")
+    tolerance: float = 1e-4
+    """Command difference (rad, m or N) above which the replay counts as diverged."""
+
+
+@dataclass
 class TactileRender:
     """Render an indentation map (.npy, [H, W] or [N, H, W], mm) to GelSight image(s)."""
 
@@ -192,6 +207,7 @@ Command = (
     | Annotated[Export, tyro.conf.subcommand("export")]
     | Annotated[Bench, tyro.conf.subcommand("bench")]
     | Annotated[Deploy, tyro.conf.subcommand("deploy")]
+    | Annotated[Replay, tyro.conf.subcommand("replay")]
     | Annotated[Tactile, tyro.conf.subcommand("tactile")]
     | Annotated[Tasks, tyro.conf.subcommand("tasks")]
 )
@@ -258,6 +274,26 @@ def run_deploy(args: Deploy) -> None:
     run_deployment(args.config, args.policy, args.autostart, args.duration_s, args.trigger)
 
 
+def run_replay(args: Replay) -> None:
+    from robot_ac.deploy import PolicyRuntime, load_hardware_config
+    from robot_ac.replay import read_robot_log, replay_open_loop
+    from robot_ac.replay.report import write_report
+
+    config = load_hardware_config(args.config)
+    runtime = PolicyRuntime(args.policy)
+    command_joints = list(config.command_joints or runtime.manifest.interface.action.joint_names)
+    log = read_robot_log(args.bag, config, command_joints)
+    result = replay_open_loop(log, runtime.manifest, config, runtime, args.tolerance, runtime.reset)
+    summary_path = write_report(args.out, log, result, {"policy": str(args.policy), "config": str(args.config)})
+    summary = result.summary()
+    print(f"replayed {summary['compared_commands']} commands from {args.bag}: max |sent - replayed| "
+          f"{summary['max_abs_error']:.3g}, lag {summary['lag_ticks']} ticks ({summary['lag_s'] * 1e3:.1f} ms), "
+          f"diverged at {summary['diverged_at_s']}")
+    if log.partial or log.problems:
+        print("problems: " + "; ".join(log.problems))
+    print(f"report: {args.out / 'report.html'} (summary: {summary_path})")
+
+
 def run_tactile(args: Tactile) -> None:
     from sim.tactile.demo import demo_sheet, render_file
 
@@ -288,7 +324,7 @@ def run_tasks(_: Tasks) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
     handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
-                Tactile: run_tactile, Tasks: run_tasks}
+                Replay: run_replay, Tactile: run_tactile, Tasks: run_tasks}
     try:
         handlers[type(args)](args)
     except RobotAcError as exc:

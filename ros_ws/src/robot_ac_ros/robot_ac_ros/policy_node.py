@@ -198,8 +198,10 @@ class PolicyNode(LifecycleNode):
         supervisor = self.supervisor
         if supervisor.state == SupervisorState.PASSIVE and self.get_parameter("autostart").value:
             supervisor.start(now)
+        before = supervisor.state
         self._publish(supervisor.tick(now))
-        if now - self._last_diagnostics >= DIAGNOSTICS_PERIOD_S:
+        # Every state change is published at once (replay needs the exact timeline), the rest periodically.
+        if supervisor.state != before or now - self._last_diagnostics >= DIAGNOSTICS_PERIOD_S:
             self._last_diagnostics = now
             self._publish_diagnostics()
 

@@ -1,0 +1,76 @@
+"""The replay report: summary.json for machines, PNGs and a self-contained report.html for people."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robot_ac._atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from robot_ac._plotting import png_bytes, pyplot
+from robot_ac.replay.bag import RobotLog
+from robot_ac.replay.open_loop import OpenLoopResult
+
+MAX_JOINT_PLOTS = 12
+
+
+def _commands_figure(result: OpenLoopResult) -> bytes:
+    plt = pyplot()
+    joints = result.joint_names[:MAX_JOINT_PLOTS]
+    cols = min(3, len(joints))
+    rows = int(np.ceil(len(joints) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.6 * rows), squeeze=False)
+    t = result.t - result.t[0]
+    for j, name in enumerate(joints):
+        ax = axes[j // cols, j % cols]
+        ax.plot(t, result.recorded[:, j], label="sent by the robot", lw=1.2)
+        ax.plot(t, result.replayed[:, j], "--", label="policy on recorded observations", lw=1.0)
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(joints):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7)
+    fig.supxlabel("time since first compared command (s)")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def _error_figure(result: OpenLoopResult, log: RobotLog) -> bytes:
+    plt = pyplot()
+    fig, (ax_err, ax_states) = plt.subplots(2, 1, figsize=(9, 5), sharex=True,
+                                            gridspec_kw={"height_ratios": [3, 1]})
+    t0 = result.t[0]
+    error = np.abs(result.error).max(axis=1)
+    ax_err.semilogy(result.t - t0, np.maximum(error, 1e-12), lw=1)
+    ax_err.axhline(result.tolerance, color="tab:red", ls=":", label=f"tolerance {result.tolerance:g}")
+    ax_err.set_ylabel("max |sent - replayed|")
+    ax_err.legend(fontsize=8)
+    ax_err.grid(alpha=0.3, which="both")
+    names = sorted({state for _, state, _ in log.states}) or ["(no diagnostics)"]
+    for (t, state, _), (t_next, _, _) in zip(log.states, log.states[1:] + [(result.t[-1], "", "")]):
+        ax_states.barh(names.index(state), t_next - t, left=t - t0, height=0.6)
+    ax_states.set_yticks(range(len(names)), names, fontsize=8)
+    ax_states.set_xlabel("time (s)")
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def write_report(out_dir: Path, log: RobotLog, result: OpenLoopResult | None, extra: dict[str, Any]) -> Path:
+    """Write summary.json, commands.png, errors.png and report.html into ``out_dir``; returns the summary path."""
+    summary = {"log": log.summary(), "open_loop": result.summary() if result else None, **extra}
+    images = {}
+    if result is not None:
+        images = {"commands.png": _commands_figure(result), "errors.png": _error_figure(result, log)}
+        for name, data in images.items():
+            atomic_write_bytes(out_dir / name, data)
+    figures = "".join(f'<h2>{name}</h2><img src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+                      for name, data in images.items())
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>robot-ac replay</title></head><body>"
+            f"<h1>robot-ac replay: {html.escape(log.source)}</h1>"
+            f"<pre>{html.escape(json.dumps(summary, indent=2))}</pre>{figures}</body></html>")
+    atomic_write_text(out_dir / "report.html", page)
+    return atomic_write_json(out_dir / "summary.json", summary)
