@@ -166,6 +166,18 @@ class Replay:
 
 
 @dataclass
+class Record:
+    """Record a robot's topics (from its hardware config) to a rosbag2 with rosbags: no `ros2 bag` needed."""
+
+    config: Path
+    out: Path = Path("robot_log")
+    """Bag directory to create (must not exist)."""
+    duration_s: float | None = None
+    """Stop after this many seconds (default: Ctrl-C)."""
+    storage: Literal["mcap", "sqlite3"] = "mcap"
+
+
+@dataclass
 class TactileRender:
     """Render an indentation map (.npy, [H, W] or [N, H, W], mm) to GelSight image(s)."""
 
@@ -208,6 +220,7 @@ Command = (
     | Annotated[Bench, tyro.conf.subcommand("bench")]
     | Annotated[Deploy, tyro.conf.subcommand("deploy")]
     | Annotated[Replay, tyro.conf.subcommand("replay")]
+    | Annotated[Record, tyro.conf.subcommand("record")]
     | Annotated[Tactile, tyro.conf.subcommand("tactile")]
     | Annotated[Tasks, tyro.conf.subcommand("tasks")]
 )
@@ -294,6 +307,20 @@ def run_replay(args: Replay) -> None:
     print(f"report: {args.out / 'report.html'} (summary: {summary_path})")
 
 
+def run_record(args: Record) -> None:
+    from robot_ac.deploy import load_hardware_config
+
+    config = load_hardware_config(args.config)
+    if args.out.exists():
+        raise RobotAcError(f"'{args.out}' exists; record writes a new bag directory")
+    try:
+        from robot_ac_ros.record import record
+    except ImportError as exc:
+        raise RobotAcError(f"record needs ROS 2's rclpy ({exc}); install the ros extra") from exc
+    counts = record(config, args.out, args.duration_s, args.storage)
+    print(f"wrote {args.out}: " + ", ".join(f"{topic} {n}" for topic, n in counts.items()))
+
+
 def run_tactile(args: Tactile) -> None:
     from sim.tactile.demo import demo_sheet, render_file
 
@@ -324,7 +351,7 @@ def run_tasks(_: Tasks) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
     handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
-                Replay: run_replay, Tactile: run_tactile, Tasks: run_tasks}
+                Replay: run_replay, Record: run_record, Tactile: run_tactile, Tasks: run_tasks}
     try:
         handlers[type(args)](args)
     except RobotAcError as exc:

@@ -184,3 +184,19 @@ def test_broken_and_foreign_bags_give_clear_errors(run, tmp_path, cli):
         log = read_robot_log(tmp_path / "cartpole_bag", config, config.command_joints)
         assert any("is not in the bag" in p for p in log.problems)
         replay_open_loop(log, runtime.manifest, config, runtime)
+
+
+def test_record_cli_refuses_an_existing_bag(tmp_path, cli):
+    (tmp_path / "bag").mkdir()
+    code, _, err = cli(["record", "--config", str(CONFIGS / "cartpole_sim.yaml"), "--out", str(tmp_path / "bag")])
+    assert code == 2 and "exists; record writes a new bag directory" in err
+
+
+def test_recorded_topics_follow_the_hardware_config():
+    from robot_ac_ros.record import config_topics
+
+    topics = config_topics(load_hardware_config(CONFIGS / "franka_gelsight.yaml"))
+    assert topics["/franka/joint_states"] == "sensor_msgs/msg/JointState"
+    assert topics["/forward_position_controller/commands"] == "std_msgs/msg/Float64MultiArray"
+    assert topics["/gelsight_left/image_raw"] == topics["/gelsight_right/image_raw"] == "sensor_msgs/msg/Image"
+    assert topics["/robot_ac/goal_pose"] == "std_msgs/msg/Float64MultiArray"

@@ -183,7 +183,9 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
 
 @pytest.mark.sim
 def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpole, tmp_path):
-    """Closed loop as on a robot: the sim bridge (Isaac Lab cartpole) in its own process, the policy node here."""
+    """Closed loop as on a robot: the sim bridge (Isaac Lab cartpole) in its own process, the policy node here
+    (stepping on each joint state), `robot-ac record`'s recorder logging it; the log then replays open loop with the
+    commands the node sent, to float precision."""
     import os
     import subprocess
     import sys
@@ -200,8 +202,12 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
     states: list[JointState] = []
     monitor.create_subscription(JointState, config.topics.joint_states, states.append, qos_profile_sensor_data)
     executor.add_node(monitor)
-    (node,) = make_policy_nodes(config_path, trained_cartpole / "export", context=ros_context)
+    (node,) = make_policy_nodes(config_path, trained_cartpole / "export", trigger="joint_state", context=ros_context)
     executor.add_node(node)
+    from robot_ac_ros.record import RecorderNode
+
+    recorder = RecorderNode(config, tmp_path / "log", context=ros_context)
+    executor.add_node(recorder)
     try:
         assert _spin_until(executor, lambda: len(states) > 5, 90.0), (tmp_path / "bridge.log").read_text()[-2000:]
         bring_up([node])
@@ -216,8 +222,20 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
         settled = pole[int(2.0 * config.control_rate_hz):]
         assert np.abs(settled).max() < 0.3, f"pole swung to {np.abs(settled).max():.2f} rad"
         assert node.supervisor.counters.policy_steps > 0.8 * steps
+        recorder.close()
+        from robot_ac.deploy import PolicyRuntime
+        from robot_ac.replay import read_robot_log, replay_open_loop
+
+        runtime = PolicyRuntime(trained_cartpole / "export")
+        robot_log = read_robot_log(tmp_path / "log", config, config.command_joints)
+        assert [state for _, state, _ in robot_log.states][:2] == ["ramp", "policy"]
+        result = replay_open_loop(robot_log, runtime.manifest, config, runtime)
+        assert result.t.size > 0.8 * steps
+        assert np.abs(result.error).max() < 1e-6, "same policy on the same observations sends the same efforts (N)"
+        assert result.lag_ticks == 0
     finally:
         node.destroy_node()
+        recorder.destroy_node()
         monitor.destroy_node()
         bridge.terminate()
         bridge.wait(timeout=30)

@@ -1,0 +1,78 @@
+"""``robot-ac record``: write the topics of a hardware config to a rosbag2 (MCAP or sqlite3) with ``rosbags``, so
+pip-only set-ups (no ``ros2 bag``) can make the logs `robot-ac replay` reads. Messages are stored as received (raw
+CDR), stamped with their arrival time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import rclpy
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+
+from robot_ac.deploy.hardware_config import HardwareConfig
+
+
+def config_topics(config: HardwareConfig) -> dict[str, str]:
+    """Topic -> ROS message type of everything a deployment of ``config`` publishes or reads."""
+    topics = config.topics
+    command_type = ("trajectory_msgs/msg/JointTrajectory" if config.command_interface == "joint_trajectory"
+                    else "std_msgs/msg/Float64MultiArray")
+    found = {topics.joint_states: "sensor_msgs/msg/JointState", topics.command: command_type,
+             topics.diagnostics: "diagnostic_msgs/msg/DiagnosticArray"}
+    if topics.imu:
+        found[topics.imu] = "sensor_msgs/msg/Imu"
+    if topics.goal:
+        found[topics.goal] = "std_msgs/msg/Float64MultiArray"
+    found.update({topic: "sensor_msgs/msg/Image" for topic in topics.tactile.values()})
+    return found
+
+
+def _message_class(msgtype: str):
+    package, _, name = msgtype.split("/")
+    return getattr(__import__(f"{package}.msg", fromlist=[name]), name)
+
+
+class RecorderNode(Node):
+    def __init__(self, config: HardwareConfig, out: str | Path, storage: str = "mcap",
+                 node_name: str = "robot_ac_recorder", **kwargs) -> None:
+        from rosbags.rosbag2 import StoragePlugin, Writer
+        from rosbags.typesys import Stores, get_typestore
+
+        super().__init__(node_name, **kwargs)
+        typestore = get_typestore(Stores.ROS2_KILTED)
+        plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
+        self.writer = Writer(Path(out), version=9, storage_plugin=plugin)
+        self.writer.open()
+        self.counts: dict[str, int] = {}
+        for topic, msgtype in config_topics(config).items():
+            connection = self.writer.add_connection(topic, msgtype, typestore=typestore)
+            qos = qos_profile_sensor_data if msgtype.startswith("sensor_msgs") else QoSProfile(depth=100)
+            self.create_subscription(_message_class(msgtype), topic,
+                                     lambda raw, c=connection, t=topic: self._write(c, t, raw), qos, raw=True)
+            self.counts[topic] = 0
+
+    def _write(self, connection, topic: str, raw: bytes) -> None:
+        self.writer.write(connection, self.get_clock().now().nanoseconds, raw)
+        self.counts[topic] += 1
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def record(config: HardwareConfig, out: Path, duration_s: float | None = None, storage: str = "mcap") -> dict:
+    """Record until Ctrl-C (or ``duration_s``); the bag is closed properly either way."""
+    rclpy.init()
+    node = RecorderNode(config, out, storage)
+    started = time.monotonic()
+    try:
+        while rclpy.ok() and (duration_s is None or time.monotonic() - started < duration_s):
+            rclpy.spin_once(node, timeout_sec=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return node.counts
