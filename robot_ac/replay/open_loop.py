@@ -57,6 +57,7 @@ class OpenLoopResult:
             "per_joint": {name: {"rmse": float(np.sqrt(np.mean(self.error[:, j] ** 2))),
                                  "max_abs_error": float(error[:, j].max())}
                           for j, name in enumerate(self.joint_names)} if error.size else {},
+            "fraction_within_tolerance": float(np.mean(error.max(axis=1) <= self.tolerance)) if error.size else None,
             "lag_ticks": self.lag_ticks, "lag_s": self.lag_ticks * self.control_period_s,
             "diverged_at_s": self.diverged_at, "tolerance": self.tolerance,
         }
