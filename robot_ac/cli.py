@@ -163,6 +163,8 @@ class Replay:
     out: Path = Path("replay_report")
     tolerance: float = 1e-4
     """Command difference (rad, m or N) above which the replay counts as diverged."""
+    resim: bool = False
+    """Also re-simulate the recorded commands on the robot's simulated twin: trajectory gap and actuator gain."""
 
 
 @dataclass
@@ -297,7 +299,18 @@ def run_replay(args: Replay) -> None:
     command_joints = list(config.command_joints or runtime.manifest.interface.action.joint_names)
     log = read_robot_log(args.bag, config, command_joints)
     result = replay_open_loop(log, runtime.manifest, config, runtime, args.tolerance, runtime.reset)
-    summary_path = write_report(args.out, log, result, {"policy": str(args.policy), "config": str(args.config)})
+    extra = {"policy": str(args.policy), "config": str(args.config)}
+    if args.resim:
+        from sim.resim import resimulate
+        from sim.sim_robot import make_sim_robot
+
+        robot = make_sim_robot(config)
+        try:
+            extra["resimulation"] = resimulate(log, robot).summary()
+        finally:
+            robot.close()
+        print(f"re-simulation: actuator gain {extra['resimulation']['actuator_gain']:.3f} (1 = as simulated)")
+    summary_path = write_report(args.out, log, result, extra)
     summary = result.summary()
     print(f"replayed {summary['compared_commands']} commands from {args.bag}: max |sent - replayed| "
           f"{summary['max_abs_error']:.3g}, lag {summary['lag_ticks']} ticks ({summary['lag_s'] * 1e3:.1f} ms), "

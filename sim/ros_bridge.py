@@ -19,10 +19,8 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from robot_ac.deploy import HardwareConfig, load_hardware_config
-from sim.sim_robot import CartpoleSimRobot
-
-SIM_ROBOTS = {"cartpole": CartpoleSimRobot}
-"""Hardware config ``robot`` -> simulated robot class."""
+from robot_ac.errors import RobotAcError
+from sim.sim_robot import CartpoleSimRobot, make_sim_robot
 
 
 class SimBridgeNode(Node):
@@ -51,12 +49,6 @@ class SimBridgeNode(Node):
         self._publisher.publish(msg)
 
 
-def make_sim_robot(config: HardwareConfig, device: str = "cpu", seed: int = 0) -> CartpoleSimRobot:
-    if config.robot not in SIM_ROBOTS:
-        raise SystemExit(f"no simulated robot for '{config.robot}' (available: {sorted(SIM_ROBOTS)})")
-    return SIM_ROBOTS[config.robot](device=device, seed=seed)
-
-
 def main(argv: list[str] | None = None) -> None:
     import rclpy
 
@@ -67,9 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    config = load_hardware_config(args.config)
+    try:
+        config = load_hardware_config(args.config)
+        robot = make_sim_robot(config, args.device, args.seed)
+    except RobotAcError as exc:
+        raise SystemExit(f"sim bridge: error: {exc}") from exc
     rclpy.init()
-    robot = make_sim_robot(config, args.device, args.seed)
     try:
         spin_until_shutdown(SimBridgeNode(config, robot))
     finally:

@@ -6,6 +6,7 @@ policy node cannot tell the difference. One environment, episodes that never tim
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from robot_ac.tasks import EnvOptions
@@ -48,6 +49,13 @@ class CartpoleSimRobot:
         if effort is not None:
             self._effort[0, 0] = effort / self.env.cfg.action_scale
 
+    def set_state(self, positions, velocities) -> None:
+        """Teleport the joints (rad, m; rad/s, m/s in ``joint_names`` order); the next step starts from there."""
+        position = torch.as_tensor(np.asarray(positions, dtype=np.float32), device=self.env.device)[None]
+        velocity = torch.as_tensor(np.asarray(velocities, dtype=np.float32), device=self.env.device)[None]
+        self.robot.write_joint_position_to_sim_index(position=position)
+        self.robot.write_joint_velocity_to_sim_index(velocity=velocity)
+
     def step(self) -> None:
         """Advance one control period with the latest command."""
         _, _, terminated, truncated, _ = self.env.step(self._effort)
@@ -60,3 +68,16 @@ class CartpoleSimRobot:
 
     def close(self) -> None:
         self.env.close()
+
+
+SIM_ROBOTS = {"cartpole": CartpoleSimRobot}
+"""Hardware config ``robot`` -> simulated robot class."""
+
+
+def make_sim_robot(config, device: str = "cpu", seed: int = 0) -> CartpoleSimRobot:
+    """The simulated twin of the robot a hardware config describes."""
+    from robot_ac.errors import RobotAcError
+
+    if config.robot not in SIM_ROBOTS:
+        raise RobotAcError(f"no simulated robot for '{config.robot}' (available: {sorted(SIM_ROBOTS)})")
+    return SIM_ROBOTS[config.robot](device=device, seed=seed)

@@ -63,7 +63,7 @@ class OpenLoopResult:
         }
 
 
-def _policy_intervals(log: RobotLog) -> list[tuple[float, float]]:
+def policy_intervals(log: RobotLog) -> list[tuple[float, float]]:
     if not log.states:
         return [(-np.inf, np.inf)]
     intervals, start = [], None
@@ -104,7 +104,7 @@ def replay_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
     if mapper.joint_names != log.command_joints:
         raise RobotAcError(f"command joints differ: log {log.command_joints}, policy/config {mapper.joint_names}")
     times, recorded, replayed, skipped = [], [], [], 0
-    for start, end in _policy_intervals(log):
+    for start, end in policy_intervals(log):
         builder.reset()
         if on_policy_reset:
             on_policy_reset()
