@@ -200,3 +200,15 @@ def test_recorded_topics_follow_the_hardware_config():
     assert topics["/forward_position_controller/commands"] == "std_msgs/msg/Float64MultiArray"
     assert topics["/gelsight_left/image_raw"] == topics["/gelsight_right/image_raw"] == "sensor_msgs/msg/Image"
     assert topics["/robot_ac/goal_pose"] == "std_msgs/msg/Float64MultiArray"
+
+
+def test_sqlite_bag_with_a_broken_table(run, tmp_path):
+    import sqlite3
+
+    _, _, config, events = run
+    write_bag(tmp_path / "bag", config, events, "sqlite3")
+    (db,) = (tmp_path / "bag").glob("*.db3")
+    with sqlite3.connect(db) as connection:
+        connection.execute("DROP TABLE messages")
+    with pytest.raises(RobotAcError, match=r"bag '.*bag' cannot be opened: .*missing tables"):
+        read_robot_log(tmp_path / "bag", config, config.command_joints)
