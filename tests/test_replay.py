@@ -91,6 +91,14 @@ def write_bag(path: Path, config, events, storage: str = "sqlite3", compress: bo
                                                        velocity=np.asarray(velocity, np.float64), effort=np.zeros(0))
         if kind in ("command", "goal", "extra"):
             return array(payload)
+        if kind == "imu":
+            vector, quaternion = types["geometry_msgs/msg/Vector3"], types["geometry_msgs/msg/Quaternion"]
+            q, w, a = payload
+            return types["sensor_msgs/msg/Imu"](
+                header=header(t), orientation=quaternion(x=q[0], y=q[1], z=q[2], w=q[3]),
+                orientation_covariance=np.zeros(9), angular_velocity=vector(x=w[0], y=w[1], z=w[2]),
+                angular_velocity_covariance=np.zeros(9), linear_acceleration=vector(x=a[0], y=a[1], z=a[2]),
+                linear_acceleration_covariance=np.zeros(9))
         status = types["diagnostic_msgs/msg/DiagnosticStatus"](level=0, name="policy_node: supervisor",
                                                                message=payload, hardware_id="robot", values=[])
         return types["diagnostic_msgs/msg/DiagnosticArray"](header=header(t), status=[status])
@@ -100,6 +108,7 @@ def write_bag(path: Path, config, events, storage: str = "sqlite3", compress: bo
              "command": (topics.command, "std_msgs/msg/Float64MultiArray"),
              "goal": (topics.goal, "std_msgs/msg/Float64MultiArray"),
              "diagnostics": (topics.diagnostics, "diagnostic_msgs/msg/DiagnosticArray"),
+             "imu": (topics.imu, "sensor_msgs/msg/Imu"),
              "extra": ("/camera/unused", "std_msgs/msg/Float64MultiArray")}
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
     writer = Writer(path, version=9, storage_plugin=plugin)
@@ -212,3 +221,56 @@ def test_sqlite_bag_with_a_broken_table(run, tmp_path):
         connection.execute("DROP TABLE messages")
     with pytest.raises(RobotAcError, match=r"bag '.*bag' cannot be opened: .*missing tables"):
         read_robot_log(tmp_path / "bag", config, config.command_joints)
+
+
+def test_replay_of_an_imu_policy(tmp_path):
+    """A humanoid-style policy reading the IMU replays exactly: IMU messages are read and fed as the node did."""
+    import math
+
+    from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+
+    config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
+    names = config.joint_names
+    interface = PolicyInterface(
+        task="g1-test", robot="unitree_g1", control_period_s=1 / 50,
+        joints=[JointSpec(name=j.name, default_position=0.0, position_limits=j.position_limits,
+                          velocity_limit=j.velocity_limit, effort_limit=j.effort_limit, stiffness=j.kp,
+                          damping=j.kd) for j in config.joints],
+        observations=[
+            ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity"),
+            ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity"),
+            ObservationTerm(name="joint_pos", size=29, source="joint_state", quantity="position", joint_names=names,
+                            offset=[0.0] * 29),
+        ],
+        action=ActionSpec(type="joint_position", joint_names=names, scale=[0.25] * 29, offset=[0.0] * 29),
+    )
+    write_linear_export(tmp_path / "export", interface, gain=0.3)
+    runtime = PolicyRuntime(tmp_path / "export")
+    supervisor = Supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
+    h = Harness(supervisor, ToyRobot(config, {n: 0.05 for n in names}))
+    events = []
+    for k in range(int(4.0 / h.dt)):
+        roll = 0.1 * math.sin(0.2 * k)
+        imu = ((math.sin(roll / 2), 0.0, 0.0, math.cos(roll / 2)), (0.3 * math.cos(0.2 * k), 0.0, 0.1), (0, 0, 9.81))
+        names_now, position, velocity = h.robot.joint_state()
+        events.append((h.now + 0.001, "joint_state", (names_now, position, velocity)))
+        events.append((h.now + 0.0011, "imu", imu))
+        h.feed()
+        supervisor.on_imu(*imu, h.now)
+        if k == 2:
+            assert supervisor.start(h.now)
+            events.append((h.now + 0.0012, "diagnostics", "ramp: start"))
+        before = supervisor.state
+        h.now += h.dt
+        command = supervisor.tick(h.now)
+        if command is not None:
+            events.append((h.now + 0.0005, "command", command.values.tolist()))
+            h.robot.apply(command, h.dt)
+        if supervisor.state != before:
+            events.append((h.now + 0.0006, "diagnostics", f"{supervisor.state.value}: {supervisor.last_reason}"))
+    assert supervisor.state == State.POLICY
+    write_bag(tmp_path / "bag", config, events)
+    log = read_robot_log(tmp_path / "bag", config, config.joint_names)
+    assert log.imu.t.size == int(4.0 / h.dt)
+    result = replay_open_loop(log, runtime.manifest, config, runtime, on_policy_reset=runtime.reset)
+    assert result.t.size > 30 and np.abs(result.error).max() < 1e-9 and result.lag_ticks == 0

@@ -57,6 +57,8 @@ class RobotLog:
     commands: Series
     """[M, command joints]."""
     goal: Series
+    imu: Series = field(default_factory=lambda: Series(np.empty(0), np.empty((0, 10))))
+    """[L, 10]: orientation (x, y, z, w), angular velocity (rad/s), linear acceleration (m/s^2)."""
     states: list[tuple[float, str, str]] = field(default_factory=list)
     """(time, supervisor state, reason) from /diagnostics, in time order."""
     skipped_topics: dict[str, int] = field(default_factory=dict)
@@ -94,8 +96,8 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
     index = {name: i for i, name in enumerate(names)}
     command_joints = list(command_joints or config.command_joints)
     topics = config.topics
-    wanted = {topics.joint_states, topics.command, topics.diagnostics} | ({topics.goal} if topics.goal else set())
-    pos_t, pos_rows, vel_rows, cmd_t, cmd_rows, goal_t, goal_rows = [], [], [], [], [], [], []
+    wanted = {topics.joint_states, topics.command, topics.diagnostics} | {t for t in (topics.goal, topics.imu) if t}
+    pos_t, pos_rows, vel_rows, cmd_t, cmd_rows, goal_t, goal_rows, imu_t, imu_rows = [], [], [], [], [], [], [], [], []
     log = RobotLog(names, Series.from_lists([], [], len(names)), Series.from_lists([], [], len(names)),
                    command_joints, Series.from_lists([], [], len(command_joints)), Series.from_lists([], [], 0),
                    source=str(path))
@@ -132,6 +134,10 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
                 elif connection.topic == topics.goal:
                     goal_t.append(t)
                     goal_rows.append(np.asarray(msg.data, dtype=np.float64))
+                elif connection.topic == topics.imu:
+                    q, w, a = msg.orientation, msg.angular_velocity, msg.linear_acceleration
+                    imu_t.append(t)
+                    imu_rows.append(np.array([q.x, q.y, q.z, q.w, w.x, w.y, w.z, a.x, a.y, a.z]))
                 else:
                     for status in msg.status:
                         state, _, reason = status.message.partition(": ")
@@ -147,6 +153,7 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
     log.commands = Series.from_lists(cmd_t, cmd_rows, len(command_joints))
     goal_width = len(goal_rows[0]) if goal_rows else 0
     log.goal = Series.from_lists(goal_t, goal_rows, goal_width)
+    log.imu = Series.from_lists(imu_t, imu_rows, 10)
     for gap in log.positions.gaps(3 * config.control_period_s):
         log.problems.append(f"no joint states from {gap[0]:.3f} s to {gap[1]:.3f} s")
     return log

@@ -128,6 +128,14 @@ def replay_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
                 g = np.searchsorted(log.goal.t, t, side="right") - 1
                 if g >= 0:
                     builder.set_goal(log.goal.values[g])
+            if log.imu.t.size:
+                m = np.searchsorted(log.imu.t, t, side="right") - 1
+                if m >= 0:
+                    row = log.imu.values[m]
+                    builder.update_imu(row[:4], row[4:7], row[7:])
+            if builder.missing_inputs():
+                skipped += 1
+                continue
             action = np.asarray(policy(builder.build()), dtype=np.float64)
             builder.set_previous_action(action)
             command = mapper.limit(mapper.policy_command(action), previous)
