@@ -46,6 +46,9 @@ class Train:
     """Write a checkpoint every this many iterations (and always at the end)."""
     verbose: bool = False
     """Print rsl_rl's full per-iteration report instead of one line per iteration."""
+    nan_guard: bool = False
+    """Keep every env's last 32 steps; on a NaN observation or reward write the failing envs' history to
+    RUN/nan_dump_step<N>.npz before stopping (costs a little speed)."""
     ppo: PpoConfig = field(default_factory=PpoConfig)
     """PPO settings; flags you leave unset keep the task's own defaults."""
 

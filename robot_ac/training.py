@@ -72,6 +72,10 @@ def train(args: Train) -> RunDirectory | None:
         run = RunDirectory.create(args.run_root, spec.name, args.run_name) if ctx.is_main else None
         if run:
             print(f"run directory: {run.path}")
+            if args.nan_guard:
+                from robot_ac.runners.nan_guard import NanGuard
+
+                env = NanGuard(env, run.path)
         train_cfg = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
                                   experiment_name=spec.name)
         infos = {"interface": spec.interface.to_dict(), "train_cfg": copy.deepcopy(train_cfg), "obs_dims": obs_dims}
