@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from robot_ac.deploy import Command, HardwareConfig
-from robot_ac.export.manifest import PolicyInterface
+from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.export.synthetic import write_mlp_export
 
 
@@ -15,6 +15,25 @@ def write_linear_export(out_dir: Path, interface: PolicyInterface, seed: int = 0
     """``actions = tanh(obs @ W + b)`` exported as policy.onnx + manifest.json; returns [W; b] for checking."""
     ((weights, bias),) = write_mlp_export(out_dir, interface, seed=seed, gain=gain / np.sqrt(2))
     return np.vstack([weights, bias])
+
+
+def g1_imu_interface(config: HardwareConfig) -> PolicyInterface:
+    """A humanoid-style policy on a G1 config: IMU angular velocity and gravity, joint positions -> joint targets."""
+    names = config.joint_names
+    return PolicyInterface(
+        task="g1-test", robot="unitree_g1", control_period_s=1 / 50,
+        joints=[JointSpec(name=j.name, default_position=0.0, position_limits=j.position_limits,
+                          velocity_limit=j.velocity_limit, effort_limit=j.effort_limit, stiffness=j.kp,
+                          damping=j.kd) for j in config.joints],
+        observations=[
+            ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity"),
+            ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity"),
+            ObservationTerm(name="joint_pos", size=len(names), source="joint_state", quantity="position",
+                            joint_names=names, offset=[0.0] * len(names)),
+        ],
+        action=ActionSpec(type="joint_position", joint_names=names, scale=[0.25] * len(names),
+                          offset=[0.0] * len(names)),
+    )
 
 
 class ToyRobot:

@@ -389,23 +389,11 @@ def test_projected_gravity(quaternion_xyzw, expected):
 
 @pytest.fixture
 def g1(tmp_path):
-    from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+    from tests.deploy_helpers import g1_imu_interface
 
     config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
     names = config.joint_names
-    interface = PolicyInterface(
-        task="g1-test", robot="unitree_g1", control_period_s=1 / 50,
-        joints=[JointSpec(name=j.name, default_position=0.0, position_limits=j.position_limits,
-                          velocity_limit=j.velocity_limit, effort_limit=j.effort_limit, stiffness=j.kp,
-                          damping=j.kd) for j in config.joints],
-        observations=[
-            ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity"),
-            ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity"),
-            ObservationTerm(name="joint_pos", size=29, source="joint_state", quantity="position", joint_names=names,
-                            offset=[0.0] * 29),
-        ],
-        action=ActionSpec(type="joint_position", joint_names=names, scale=[0.25] * 29, offset=[0.0] * 29),
-    )
+    interface = g1_imu_interface(config)
     write_linear_export(tmp_path, interface, gain=0.1)
     manifest = load_manifest(tmp_path / "manifest.json")
     assert check_compatibility(manifest, config) == []

@@ -39,16 +39,25 @@ def simulate_run(config_path, export, seconds=3.0):
     supervisor.on_goal(GOAL)
     start = {j.name: j.default_position + (0.1 if j.name.startswith("panda_joint") else 0.0)
              for j in runtime.manifest.interface.joints}
-    h = Harness(supervisor, ToyRobot(config, start))
-    events = [(0.0, "goal", list(GOAL))]
+    events = record_supervised_run(Harness(supervisor, ToyRobot(config, start)), seconds)
+    return config, [(0.0, "goal", list(GOAL))] + events
+
+
+def record_supervised_run(h: Harness, seconds: float, imu_at=None):
+    """Run the harness's supervisor and toy robot; return the events its bag would hold. ``imu_at(k)`` gives the
+    IMU reading (orientation, angular velocity, acceleration) of tick k for policies that read one."""
+    supervisor, events = h.supervisor, []
     for k in range(int(seconds / h.dt)):
         names, position, velocity = h.robot.joint_state()
         # Logged just after the previous command (at now + 0.5 ms), as the robot measured after applying it.
         events.append((h.now + 0.001, "joint_state", (names, position, velocity)))
         h.feed()
+        if imu_at is not None:
+            events.append((h.now + 0.0011, "imu", imu_at(k)))
+            supervisor.on_imu(*imu_at(k), h.now)
         if k == 2:
             assert supervisor.start(h.now)
-            events.append((h.now + 0.0001, "diagnostics", f"ramp: {supervisor.last_reason}"))
+            events.append((h.now + 0.0012, "diagnostics", f"ramp: {supervisor.last_reason}"))
         before = supervisor.state
         h.now += h.dt
         command = supervisor.tick(h.now)
@@ -58,7 +67,7 @@ def simulate_run(config_path, export, seconds=3.0):
         if supervisor.state != before:
             events.append((h.now + 0.0006, "diagnostics", f"{supervisor.state.value}: {supervisor.last_reason}"))
     assert supervisor.state == State.POLICY
-    return config, events
+    return events
 
 
 def delay_commands(events, ticks: int):
@@ -227,49 +236,18 @@ def test_replay_of_an_imu_policy(tmp_path):
     """A humanoid-style policy reading the IMU replays exactly: IMU messages are read and fed as the node did."""
     import math
 
-    from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+    from tests.deploy_helpers import g1_imu_interface
+
+    def imu_at(k):
+        roll = 0.1 * math.sin(0.2 * k)
+        return (math.sin(roll / 2), 0.0, 0.0, math.cos(roll / 2)), (0.3 * math.cos(0.2 * k), 0.0, 0.1), (0, 0, 9.81)
 
     config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
-    names = config.joint_names
-    interface = PolicyInterface(
-        task="g1-test", robot="unitree_g1", control_period_s=1 / 50,
-        joints=[JointSpec(name=j.name, default_position=0.0, position_limits=j.position_limits,
-                          velocity_limit=j.velocity_limit, effort_limit=j.effort_limit, stiffness=j.kp,
-                          damping=j.kd) for j in config.joints],
-        observations=[
-            ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity"),
-            ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity"),
-            ObservationTerm(name="joint_pos", size=29, source="joint_state", quantity="position", joint_names=names,
-                            offset=[0.0] * 29),
-        ],
-        action=ActionSpec(type="joint_position", joint_names=names, scale=[0.25] * 29, offset=[0.0] * 29),
-    )
-    write_linear_export(tmp_path / "export", interface, gain=0.3)
+    write_linear_export(tmp_path / "export", g1_imu_interface(config), gain=0.3)
     runtime = PolicyRuntime(tmp_path / "export")
     supervisor = Supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
-    h = Harness(supervisor, ToyRobot(config, {n: 0.05 for n in names}))
-    events = []
-    for k in range(int(4.0 / h.dt)):
-        roll = 0.1 * math.sin(0.2 * k)
-        imu = ((math.sin(roll / 2), 0.0, 0.0, math.cos(roll / 2)), (0.3 * math.cos(0.2 * k), 0.0, 0.1), (0, 0, 9.81))
-        names_now, position, velocity = h.robot.joint_state()
-        events.append((h.now + 0.001, "joint_state", (names_now, position, velocity)))
-        events.append((h.now + 0.0011, "imu", imu))
-        h.feed()
-        supervisor.on_imu(*imu, h.now)
-        if k == 2:
-            assert supervisor.start(h.now)
-            events.append((h.now + 0.0012, "diagnostics", "ramp: start"))
-        before = supervisor.state
-        h.now += h.dt
-        command = supervisor.tick(h.now)
-        if command is not None:
-            events.append((h.now + 0.0005, "command", command.values.tolist()))
-            h.robot.apply(command, h.dt)
-        if supervisor.state != before:
-            events.append((h.now + 0.0006, "diagnostics", f"{supervisor.state.value}: {supervisor.last_reason}"))
-    assert supervisor.state == State.POLICY
-    write_bag(tmp_path / "bag", config, events)
+    h = Harness(supervisor, ToyRobot(config, {n: 0.05 for n in config.joint_names}))
+    write_bag(tmp_path / "bag", config, record_supervised_run(h, 4.0, imu_at))
     log = read_robot_log(tmp_path / "bag", config, config.joint_names)
     assert log.imu.t.size == int(4.0 / h.dt)
     result = replay_open_loop(log, runtime.manifest, config, runtime, on_policy_reset=runtime.reset)
