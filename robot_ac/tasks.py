@@ -7,7 +7,7 @@ states its policy interface up front (the manifest's contract) and builds its en
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,6 @@ class TaskSpec:
     """An upstream reference environment for `robot-ac bench` to compare against, if one exists."""
     success_metric: str = ""
     """What success means for this task (shown by `robot-ac tasks` and `robot-ac play`)."""
-    aliases: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _discover() -> dict[str, TaskSpec]:
@@ -68,7 +67,7 @@ def _discover() -> dict[str, TaskSpec]:
                 "`pip install -e '.[sim]'` (or run ./scripts/setup.sh)"
             ) from exc
         for spec in provided:
-            for key in (spec.name, spec.gym_id, *spec.aliases):
+            for key in (spec.name, spec.gym_id):
                 if key in tasks:
                     raise RobotAcError(f"task '{key}' is registered twice (by '{ep.value}')")
                 tasks[key] = spec
