@@ -43,9 +43,10 @@ def simulate_run(config_path, export, seconds=3.0):
     return config, [(0.0, "goal", list(GOAL))] + events
 
 
-def record_supervised_run(h: Harness, seconds: float, imu_at=None):
+def record_supervised_run(h: Harness, seconds: float, imu_at=None, tactile_at=None):
     """Run the harness's supervisor and toy robot; return the events its bag would hold. ``imu_at(k)`` gives the
-    IMU reading (orientation, angular velocity, acceleration) of tick k for policies that read one."""
+    IMU reading (orientation, angular velocity, acceleration) of tick k for policies that read one, ``tactile_at(k)``
+    the tactile frames {sensor: RGB image}."""
     supervisor, events = h.supervisor, []
     for k in range(int(seconds / h.dt)):
         names, position, velocity = h.robot.joint_state()
@@ -55,6 +56,9 @@ def record_supervised_run(h: Harness, seconds: float, imu_at=None):
         if imu_at is not None:
             events.append((h.now + 0.0011, "imu", imu_at(k)))
             supervisor.on_imu(*imu_at(k), h.now)
+        for sensor, frame in (tactile_at(k) if tactile_at else {}).items():
+            events.append((h.now + 0.0011, "tactile", (sensor, frame)))
+            supervisor.on_tactile(sensor, frame, h.now)
         if k == 2:
             assert supervisor.start(h.now)
             events.append((h.now + 0.0012, "diagnostics", f"ramp: {supervisor.last_reason}"))
@@ -77,63 +81,31 @@ def delay_commands(events, ticks: int):
     return [(t, kind, late[t] if kind == "command" else payload) for t, kind, payload in events]
 
 
-def write_bag(path: Path, config, events, storage: str = "sqlite3", compress: bool = False):
-    from rosbags.rosbag2 import StoragePlugin, Writer
-    from rosbags.typesys import Stores, get_typestore
-
-    ts = get_typestore(Stores.ROS2_KILTED)
-    types = ts.types
-    layout = types["std_msgs/msg/MultiArrayLayout"](dim=[], data_offset=0)
-
-    def array(values):
-        return types["std_msgs/msg/Float64MultiArray"](layout=layout, data=np.asarray(values, np.float64))
-
-    def header(t):
-        stamp = types["builtin_interfaces/msg/Time"](sec=int(t), nanosec=int(round((t % 1) * 1e9)) % 1_000_000_000)
-        return types["std_msgs/msg/Header"](stamp=stamp, frame_id="")
-
-    def message(t, kind, payload):
-        if kind == "joint_state":
-            names, position, velocity = payload
-            return types["sensor_msgs/msg/JointState"](header=header(t), name=list(names),
-                                                       position=np.asarray(position, np.float64),
-                                                       velocity=np.asarray(velocity, np.float64), effort=np.zeros(0))
-        if kind in ("command", "goal", "extra"):
-            return array(payload)
-        if kind == "imu":
-            vector, quaternion = types["geometry_msgs/msg/Vector3"], types["geometry_msgs/msg/Quaternion"]
-            q, w, a = payload
-            return types["sensor_msgs/msg/Imu"](
-                header=header(t), orientation=quaternion(x=q[0], y=q[1], z=q[2], w=q[3]),
-                orientation_covariance=np.zeros(9), angular_velocity=vector(x=w[0], y=w[1], z=w[2]),
-                angular_velocity_covariance=np.zeros(9), linear_acceleration=vector(x=a[0], y=a[1], z=a[2]),
-                linear_acceleration_covariance=np.zeros(9))
-        status = types["diagnostic_msgs/msg/DiagnosticStatus"](level=0, name="policy_node: supervisor",
-                                                               message=payload, hardware_id="robot", values=[])
-        return types["diagnostic_msgs/msg/DiagnosticArray"](header=header(t), status=[status])
+def write_bag(path: Path, config, events, storage: str = "sqlite3", compress: bool = False, split: bool = False):
+    """The events as a bag (and one message on a topic the config does not name); ``split``: in two files."""
+    from robot_ac.replay.bag_writer import BagWriter, join_split_bag
 
     topics = config.topics
-    names = {"joint_state": (topics.joint_states, "sensor_msgs/msg/JointState"),
-             "command": (topics.command, "std_msgs/msg/Float64MultiArray"),
-             "goal": (topics.goal, "std_msgs/msg/Float64MultiArray"),
-             "diagnostics": (topics.diagnostics, "diagnostic_msgs/msg/DiagnosticArray"),
-             "imu": (topics.imu, "sensor_msgs/msg/Imu"),
-             "extra": ("/camera/unused", "std_msgs/msg/Float64MultiArray")}
-    plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
-    writer = Writer(path, version=9, storage_plugin=plugin)
-    if compress:
-        from rosbags.rosbag2.enums import CompressionFormat, CompressionMode
-
-        writer.set_compression(CompressionMode.FILE, CompressionFormat.ZSTD)
-    writer.open()
-    try:
-        conns = {kind: writer.add_connection(topic, msgtype, typestore=ts)
-                 for kind, (topic, msgtype) in names.items() if topic}
-        for t, kind, payload in sorted(events + [(0.5, "extra", [0.0])], key=lambda e: e[0]):
-            msg = message(t, kind, payload)
-            writer.write(conns[kind], int(round(t * 1e9)), ts.serialize_cdr(msg, msg.__msgtype__))
-    finally:
-        writer.close()
+    events = sorted(events + [(0.5, "extra", [0.0])], key=lambda e: e[0])
+    halves = [events[: len(events) // 2], events[len(events) // 2:]] if split else [events]
+    parts = [path.with_name(f"{path.name}_part{i}") for i in range(len(halves))] if split else [path]
+    for part, part_events in zip(parts, halves):
+        with BagWriter(part, storage, compress) as bag:
+            for t, kind, payload in part_events:
+                if kind == "joint_state":
+                    bag.joint_state(topics.joint_states, t, *payload)
+                elif kind == "imu":
+                    bag.imu(topics.imu, t, *payload)
+                elif kind == "diagnostics":
+                    bag.diagnostics(topics.diagnostics, t, payload)
+                elif kind == "tactile":
+                    sensor, image = payload
+                    bag.image(topics.tactile[sensor], t, image)
+                else:
+                    topic = {"command": topics.command, "goal": topics.goal, "extra": "/camera/unused"}[kind]
+                    bag.array(topic, t, payload)
+    if split:
+        join_split_bag(parts, path)
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +115,13 @@ def run(setup):
     return config_path, export, config, events
 
 
-@pytest.mark.parametrize(("storage", "compress"), [("sqlite3", False), ("mcap", False), ("sqlite3", True)])
-def test_replay_reproduces_the_commands_the_robot_sent(run, tmp_path, storage, compress):
+@pytest.mark.parametrize(("storage", "compress", "split"), [
+    ("sqlite3", False, False), ("mcap", False, False), ("sqlite3", True, False), ("mcap", True, True)])
+def test_replay_reproduces_the_commands_the_robot_sent(run, tmp_path, storage, compress, split):
     config_path, export, config, events = run
-    write_bag(tmp_path / "bag", config, events, storage, compress)
+    write_bag(tmp_path / "bag", config, events, storage, compress, split)
+    if split:
+        assert len(list((tmp_path / "bag").glob("*.mcap*"))) == 2
     runtime = PolicyRuntime(export)
     log = read_robot_log(tmp_path / "bag", config, config.command_joints)
     assert log.positions.t.size == sum(e[1] == "joint_state" for e in events)
@@ -252,3 +227,78 @@ def test_replay_of_an_imu_policy(tmp_path):
     assert log.imu.t.size == int(4.0 / h.dt)
     result = replay_open_loop(log, runtime.manifest, config, runtime, on_policy_reset=runtime.reset)
     assert result.t.size > 30 and np.abs(result.error).max() < 1e-9 and result.lag_ticks == 0
+
+
+def test_replay_of_a_tactile_policy(setup, tmp_path):
+    """A policy reading two GelSight pads ('difference' preprocessing) replays exactly: frames come back from the
+    bag, the references are the frames the node had when started; with other frames the commands differ."""
+    import dataclasses
+
+    from robot_ac.export.manifest import ObservationTerm
+    from robot_ac.tactile_preprocessing import TactilePreprocessing
+
+    preprocessing = TactilePreprocessing(height=15, width=20, mode="difference")
+    interface = dataclasses.replace(
+        FRANKA_REACH_TASK.interface, tactile=preprocessing.to_dict(),
+        observations=[*FRANKA_REACH_TASK.interface.observations,
+                      *(ObservationTerm(name=f"tactile_{key}", size=preprocessing.size, source="tactile",
+                                        quantity=key) for key in ("left", "right"))])
+    write_linear_export(tmp_path / "export", interface, gain=0.05)
+    config = load_hardware_config(setup[0])
+    runtime = PolicyRuntime(tmp_path / "export")
+    supervisor = Supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
+    supervisor.on_goal(GOAL)
+    rng = np.random.default_rng(3)
+    untouched = rng.integers(0, 200, (60, 80, 3), dtype=np.uint8)
+
+    def frames(k):
+        pressed = untouched.copy()
+        if k > 20:  # a contact patch that grows and moves across the pad
+            r = min(25, k - 20)
+            pressed[30 - r // 2:30 + r // 2, 10 + k % 40:10 + k % 40 + r] = 255
+        return {"left": pressed, "right": untouched}
+
+    h = Harness(supervisor, ToyRobot(config, {j.name: j.default_position for j in runtime.manifest.interface.joints}))
+    events = [(0.0, "goal", list(GOAL))] + record_supervised_run(h, 1.5, tactile_at=frames)
+    write_bag(tmp_path / "bag", config, events, "mcap")
+    log = read_robot_log(tmp_path / "bag", config, config.command_joints)
+    assert {k: v.t.size for k, v in log.tactile.items()} == {"left": int(1.5 / h.dt), "right": int(1.5 / h.dt)}
+    np.testing.assert_array_equal(log.tactile["left"].at(log.tactile["left"].t[30]), frames(30)["left"])
+    result = replay_open_loop(log, runtime.manifest, config, runtime, on_policy_reset=runtime.reset)
+    assert result.t.size > 20 and np.abs(result.error).max() < 1e-9 and result.lag_ticks == 0
+    log.tactile["left"].frames[:] = untouched
+    blind = replay_open_loop(log, runtime.manifest, config, runtime, on_policy_reset=runtime.reset)
+    assert np.abs(blind.error).max() > 1e-4, "the tactile frames matter to this policy"
+
+
+def test_irregular_logs_are_sorted_out_and_reported(run, tmp_path):
+    """Duplicate, out-of-order (older header stamp, received later) and missing joint states, a message type only
+    the bag defines, and a config topic carrying the wrong type: read, counted and reported, never fatal."""
+    from rosbags.typesys import get_types_from_msg
+
+    from robot_ac.replay.bag_writer import BagWriter
+
+    _, _, config, events = run
+    states = [e for e in events if e[1] == "joint_state"]
+    gap = {e[0] for e in states[100:110]}
+    irregular = [e for e in events if e[0] not in gap] + states[50:53]  # three logged twice
+    late = irregular.index(states[60])
+    irregular[late] = (states[61][0] + 0.0001, "joint_state", states[60][2])  # stamped 60, logged after 61
+    tool_state = "my_robot_msgs/msg/ToolState"
+    with BagWriter(tmp_path / "bag", "mcap") as bag:
+        bag.typestore.register(get_types_from_msg("float64 grip\nstring mode", tool_state))
+        for t, kind, payload in sorted(irregular, key=lambda e: e[0]):
+            if kind == "joint_state":
+                stamp = states[60][0] if payload is states[60][2] else t
+                bag.joint_state(config.topics.joint_states, t, *payload, stamp=stamp)
+            elif kind == "command":
+                bag.array(config.topics.command, t, payload)
+        bag.write("/gripper/state", 0.2, bag.types[tool_state](grip=0.5, mode="open"))
+        bag.write(config.topics.goal, 0.1, bag.types[tool_state](grip=0.1, mode="x"))
+    log = read_robot_log(tmp_path / "bag", config, config.command_joints)
+    assert log.positions.t.size == len(states) - 10 - 1
+    assert log.positions.duplicates == 3 and log.positions.out_of_order == 1
+    assert np.all(np.diff(log.positions.t) > 0)
+    assert log.skipped_topics == {"/gripper/state": 1}
+    assert any(f"carries {tool_state}, expected std_msgs/msg/Float64MultiArray" in p for p in log.problems)
+    assert sum("no joint states from" in p for p in log.problems) == 1 and not log.partial

@@ -1,14 +1,23 @@
-"""rosbag2 -> time-aligned arrays for the topics of a hardware config, streamed message by message.
+"""rosbag2 -> time-aligned arrays for the topics of a hardware config, streamed in batches.
 
 JointState messages are matched by joint name (columns follow ``config.joint_names``; a joint a message lacks is
 NaN there); commands are Float64MultiArray (forward controllers, ``command_joints`` order) or the first point of a
-JointTrajectory; diagnostics give the supervisor's state timeline. Times are the messages' log times (s). Messages
-of other topics are counted, not read. Out-of-order and duplicate stamps are sorted out and counted; gaps longer
-than three control periods are listed. A bag that breaks mid-way yields what was read before, marked partial.
+JointTrajectory; tactile images go to a memory-mapped file (a long log does not fill memory); diagnostics give the
+supervisor's state timeline. Times are the messages' log times (s). Messages of other topics are counted, not read.
+Out-of-order and duplicate stamps are sorted out and counted; gaps longer than three control periods are listed.
+A bag that breaks mid-way yields what was read before, marked partial.
+
+The fixed-layout messages (JointState, Float64MultiArray, Imu) are decoded in bulk from their CDR bytes
+(:mod:`robot_ac.replay.cdr`); rosbags deserialises only the rare ones (diagnostics, trajectories).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +26,18 @@ import numpy as np
 
 from robot_ac.deploy.hardware_config import HardwareConfig
 from robot_ac.errors import RobotAcError
+from robot_ac.replay import cdr
+
+BATCH = 4096
+"""Messages of one topic decoded together: large enough for numpy to pay, small enough to keep memory flat."""
 
 
 @dataclass
 class Series:
-    """A topic as arrays: ``t`` [N] seconds (sorted, unique), ``values`` [N, D]."""
+    """A topic as arrays: ``t`` [N] log times in seconds (sorted, unique), ``values`` [N, D].
+
+    For stamped messages, those whose header stamp is older than one already received are dropped and counted as
+    out of order (the robot's node ignores them too), and repeats of a stamp as duplicates."""
 
     t: np.ndarray
     values: np.ndarray
@@ -29,15 +45,26 @@ class Series:
     out_of_order: int = 0
 
     @classmethod
-    def from_lists(cls, times: list[float], rows: list[np.ndarray], width: int) -> Series:
+    def empty(cls, width: int) -> Series:
+        return cls(np.empty(0), np.empty((0, width)))
+
+    @classmethod
+    def from_chunks(cls, times: list[np.ndarray], rows: list[np.ndarray], width: int,
+                    stamps: list[np.ndarray] | None = None) -> Series:
         if not times:
-            return cls(np.empty(0), np.empty((0, width)))
-        t = np.asarray(times)
-        out_of_order = int(np.sum(np.diff(t) < 0))
+            return cls.empty(width)
+        t = np.concatenate(times)
         order = np.argsort(t, kind="stable")
-        t, values = t[order], np.asarray(rows, dtype=np.float64)[order]
-        keep = np.r_[True, np.diff(t) > 0]
-        return cls(t[keep], values[keep], duplicates=int((~keep).sum()), out_of_order=out_of_order)
+        t, values = t[order], np.concatenate(rows)[order]
+        duplicate = np.r_[False, np.diff(t) == 0]
+        out_of_order = np.zeros_like(duplicate)
+        if stamps:
+            stamp = np.concatenate(stamps)[order]
+            newest_before = np.r_[-np.inf, np.maximum.accumulate(stamp)[:-1]]
+            out_of_order = stamp < newest_before
+            duplicate |= stamp == newest_before
+        keep = ~(duplicate | out_of_order)
+        return cls(t[keep], values[keep], duplicates=int(duplicate.sum()), out_of_order=int(out_of_order.sum()))
 
     def gaps(self, longer_than: float) -> list[tuple[float, float]]:
         """(start, end) of every interval without messages longer than ``longer_than`` seconds."""
@@ -45,6 +72,45 @@ class Series:
             return []
         where = np.nonzero(np.diff(self.t) > longer_than)[0]
         return [(float(self.t[i]), float(self.t[i + 1])) for i in where]
+
+    def latest(self, t: float) -> int:
+        """Index of the newest entry at or before ``t`` (-1: none yet)."""
+        return int(np.searchsorted(self.t, t, side="right")) - 1
+
+
+class TactileFrames:
+    """One tactile sensor's images, [N, H, W, 3] uint8 in a temporary memory-mapped file, with sorted times."""
+
+    def __init__(self, capacity: int, shape: tuple[int, ...]) -> None:
+        folder = tempfile.mkdtemp(prefix="robot-ac-tactile-")
+        weakref.finalize(self, shutil.rmtree, folder, True)
+        self.frames = np.lib.format.open_memmap(Path(folder) / "frames.npy", mode="w+", dtype=np.uint8,
+                                                shape=(capacity, *shape))
+        self._times: list[float] = []
+        self.t = np.empty(0)
+        self._order = np.empty(0, dtype=np.int64)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.frames.shape[1:]
+
+    def append(self, t: float, pixels: np.ndarray) -> bool:
+        """Store a frame; False when it does not fit (another size, or more frames than the bag announced)."""
+        if pixels.shape != self.shape or len(self._times) >= len(self.frames):
+            return False
+        self.frames[len(self._times)] = pixels
+        self._times.append(t)
+        return True
+
+    def finish(self) -> None:
+        times = np.asarray(self._times)
+        self._order = np.argsort(times, kind="stable")
+        self.t = times[self._order]
+
+    def at(self, t: float) -> np.ndarray | None:
+        """The newest frame at or before ``t``."""
+        i = int(np.searchsorted(self.t, t, side="right")) - 1
+        return None if i < 0 else np.asarray(self.frames[self._order[i]])
 
 
 @dataclass
@@ -57,34 +123,150 @@ class RobotLog:
     commands: Series
     """[M, command joints]."""
     goal: Series
-    imu: Series = field(default_factory=lambda: Series(np.empty(0), np.empty((0, 10))))
+    imu: Series = field(default_factory=lambda: Series.empty(10))
     """[L, 10]: orientation (x, y, z, w), angular velocity (rad/s), linear acceleration (m/s^2)."""
+    tactile: dict[str, TactileFrames] = field(default_factory=dict)
+    """Hardware config sensor key -> its frames (RGB)."""
     states: list[tuple[float, str, str]] = field(default_factory=list)
     """(time, supervisor state, reason) from /diagnostics, in time order."""
     skipped_topics: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     partial: bool = False
     source: str = ""
+    messages_read: int = 0
 
     def summary(self) -> dict[str, Any]:
         return {"source": self.source, "partial": self.partial, "problems": self.problems,
+                "messages_read": self.messages_read,
                 "joint_states": int(self.positions.t.size), "commands": int(self.commands.t.size),
+                "imu": int(self.imu.t.size), "tactile_frames": {k: int(v.t.size) for k, v in self.tactile.items()},
                 "duplicate_joint_states": self.positions.duplicates,
                 "out_of_order_joint_states": self.positions.out_of_order,
                 "skipped_topics": self.skipped_topics, "supervisor_states": len(self.states)}
 
 
-def _command_row(msg: Any, msgtype: str, width: int) -> np.ndarray | None:
-    if msgtype.endswith("Float64MultiArray"):
-        data = np.asarray(msg.data, dtype=np.float64)
-    elif msgtype.endswith("JointTrajectory") and msg.points:
-        data = np.asarray(msg.points[0].positions, dtype=np.float64)
-    else:
-        return None
-    return data if data.size == width else None
+class _Topic:
+    """Raw messages of one topic waiting to be decoded, and the decoded chunks."""
+
+    def __init__(self, topic: str, msgtype: str, decode: Callable[[_Topic, list[float], list[bytes]], None]) -> None:
+        self.topic, self.msgtype, self.decode = topic, msgtype, decode
+        self.pending_t: list[float] = []
+        self.pending: list[bytes] = []
+        self.times: list[np.ndarray] = []
+        self.chunks: dict[str, list[np.ndarray]] = {}
+        self.dropped = 0
+
+    def add(self, t: float, raw: bytes) -> None:
+        self.pending_t.append(t)
+        self.pending.append(raw)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.decode(self, self.pending_t, self.pending)
+            self.pending_t, self.pending = [], []
+
+    def keep(self, t: np.ndarray, **columns: np.ndarray) -> None:
+        self.times.append(t)
+        for name, values in columns.items():
+            self.chunks.setdefault(name, []).append(values)
+
+    def series(self, name: str, width: int) -> Series:
+        return Series.from_chunks(self.times, self.chunks.get(name, []), width, self.chunks.get("stamp"))
 
 
-def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: list[str] | None = None) -> RobotLog:
+class _LogReader:
+    def __init__(self, config: HardwareConfig, command_joints: list[str], log: RobotLog) -> None:
+        self.config, self.log = config, log
+        self.index = {name: i for i, name in enumerate(config.joint_names)}
+        self.command_width = len(command_joints)
+        self.typestore_reader: Any = None
+
+    def joint_states(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+        t = np.asarray(times)
+        for layout, members, arrays in cdr.decode_batch(raws, cdr.joint_state_layout):
+            position = np.full((members.size, len(self.index)), np.nan)
+            velocity = np.full_like(position, np.nan)
+            for source, name in enumerate(layout.names):
+                if name not in self.index:
+                    continue
+                for out, values in ((position, arrays["position"]), (velocity, arrays["velocity"])):
+                    if source < values.shape[1]:
+                        out[:, self.index[name]] = values[:, source]
+            topic.keep(t[members], position=position, velocity=velocity, stamp=arrays["stamp"])
+
+    def arrays(self, width: int | None) -> Callable[[_Topic, list[float], list[bytes]], None]:
+        """Float64MultiArray rows of ``width`` values (None: whatever the first message has)."""
+        def decode(topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+            t = np.asarray(times)
+            for _, members, arrays in cdr.decode_batch(raws, cdr.float64_multi_array_layout):
+                data = arrays["data"]
+                expected = width if width is not None else (topic.chunks["data"][0].shape[1] if topic.times
+                                                            else data.shape[1])
+                if data.shape[1] != expected:
+                    topic.dropped += members.size
+                    continue
+                topic.keep(t[members], data=data)
+        return decode
+
+    def imu(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+        t = np.asarray(times)
+        for _, members, arrays in cdr.decode_batch(raws, cdr.imu_layout):
+            topic.keep(t[members], stamp=arrays["stamp"], data=np.hstack(
+                [arrays["orientation"], arrays["angular_velocity"], arrays["linear_acceleration"]]))
+
+    def trajectory(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+        for t, raw in zip(times, raws):
+            msg = self.typestore_reader.deserialize(raw, topic.msgtype)
+            row = np.asarray(msg.points[0].positions, dtype=np.float64) if msg.points else np.empty(0)
+            if row.size != self.command_width:
+                topic.dropped += 1
+                continue
+            topic.keep(np.array([t]), data=row[None])
+
+    def diagnostics(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+        for t, raw in zip(times, raws):
+            for status in self.typestore_reader.deserialize(raw, topic.msgtype).status:
+                state, _, reason = status.message.partition(": ")
+                self.log.states.append((t, state, reason))
+
+    def tactile(self, sensor: str, capacity: int) -> Callable[[_Topic, list[float], list[bytes]], None]:
+        def decode(topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+            for t, raw in zip(times, raws):
+                view = cdr.image(raw)
+                if view.pixels.shape[2] != 3:
+                    topic.dropped += 1
+                    continue
+                if sensor not in self.log.tactile:
+                    self.log.tactile[sensor] = TactileFrames(capacity, view.pixels.shape)
+                if not self.log.tactile[sensor].append(t, view.pixels):
+                    topic.dropped += 1
+        return decode
+
+
+def _decoders(reader: _LogReader, config: HardwareConfig, connections: list) -> dict[str, tuple[set[str], Any]]:
+    """topic -> (message types it may carry, decoder)."""
+    topics = config.topics
+    counts: dict[str, int] = {}
+    for c in connections:
+        counts[c.topic] = counts.get(c.topic, 0) + c.msgcount
+    table: dict[str, tuple[set[str], Any]] = {
+        topics.joint_states: ({"sensor_msgs/msg/JointState"}, reader.joint_states),
+        topics.command: ({"std_msgs/msg/Float64MultiArray", "trajectory_msgs/msg/JointTrajectory"}, None),
+        topics.diagnostics: ({"diagnostic_msgs/msg/DiagnosticArray"}, reader.diagnostics),
+    }
+    if topics.goal:
+        table[topics.goal] = ({"std_msgs/msg/Float64MultiArray"}, reader.arrays(None))
+    if topics.imu:
+        table[topics.imu] = ({"sensor_msgs/msg/Imu"}, reader.imu)
+    for sensor, topic in topics.tactile.items():
+        table[topic] = ({"sensor_msgs/msg/Image"}, reader.tactile(sensor, counts.get(topic, 0)))
+    return table
+
+
+def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: list[str] | None = None,
+                   progress: bool = False) -> RobotLog:
     """Stream the bag at ``path`` (a rosbag2 directory or file) into a :class:`RobotLog`."""
     from rosbags.highlevel import AnyReader
     from rosbags.typesys import Stores, get_typestore
@@ -92,68 +274,101 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
     path = Path(path)
     if not path.exists():
         raise RobotAcError(f"bag '{path}' does not exist")
-    names = config.joint_names
-    index = {name: i for i, name in enumerate(names)}
     command_joints = list(command_joints or config.command_joints)
-    topics = config.topics
-    wanted = {topics.joint_states, topics.command, topics.diagnostics} | {t for t in (topics.goal, topics.imu) if t}
-    pos_t, pos_rows, vel_rows, cmd_t, cmd_rows, goal_t, goal_rows, imu_t, imu_rows = [], [], [], [], [], [], [], [], []
-    log = RobotLog(names, Series.from_lists([], [], len(names)), Series.from_lists([], [], len(names)),
-                   command_joints, Series.from_lists([], [], len(command_joints)), Series.from_lists([], [], 0),
-                   source=str(path))
+    names = config.joint_names
+    log = RobotLog(names, Series.empty(len(names)), Series.empty(len(names)), command_joints,
+                   Series.empty(len(command_joints)), Series.empty(0), source=str(path))
     try:
-        reader = AnyReader([path], default_typestore=get_typestore(Stores.ROS2_KILTED))
-        reader.open()
+        bag = AnyReader([path], default_typestore=get_typestore(Stores.ROS2_KILTED))
+        bag.open()
     except Exception as exc:  # rosbags raises its own error types for every storage problem
         raise RobotAcError(f"bag '{path}' cannot be opened: {type(exc).__name__}: {exc}") from exc
+    reader = _LogReader(config, command_joints, log)
+    reader.typestore_reader = bag
+    table = _decoders(reader, config, bag.connections)
+    streams: dict[str, _Topic] = {}
     try:
-        present = {c.topic for c in reader.connections}
-        for topic in sorted(wanted - present - {topics.diagnostics}):
+        for topic in sorted(set(table) - {c.topic for c in bag.connections} - {config.topics.diagnostics}):
             log.problems.append(f"topic '{topic}' is not in the bag")
-        log.skipped_topics = {c.topic: c.msgcount for c in reader.connections if c.topic not in wanted}
-        connections = [c for c in reader.connections if c.topic in wanted]
-        try:
-            for connection, timestamp, raw in reader.messages(connections=connections):
-                t = timestamp * 1e-9
-                msg = reader.deserialize(raw, connection.msgtype)
-                if connection.topic == topics.joint_states:
-                    position = np.full(len(names), np.nan)
-                    velocity = np.full(len(names), np.nan)
-                    for i, name in enumerate(msg.name):
-                        if name in index:
-                            position[index[name]] = msg.position[i] if i < len(msg.position) else np.nan
-                            velocity[index[name]] = msg.velocity[i] if i < len(msg.velocity) else np.nan
-                    pos_t.append(t)
-                    pos_rows.append(position)
-                    vel_rows.append(velocity)
-                elif connection.topic == topics.command:
-                    row = _command_row(msg, connection.msgtype, len(command_joints))
-                    if row is not None:
-                        cmd_t.append(t)
-                        cmd_rows.append(row)
-                elif connection.topic == topics.goal:
-                    goal_t.append(t)
-                    goal_rows.append(np.asarray(msg.data, dtype=np.float64))
-                elif connection.topic == topics.imu:
-                    q, w, a = msg.orientation, msg.angular_velocity, msg.linear_acceleration
-                    imu_t.append(t)
-                    imu_rows.append(np.array([q.x, q.y, q.z, q.w, w.x, w.y, w.z, a.x, a.y, a.z]))
-                else:
-                    for status in msg.status:
-                        state, _, reason = status.message.partition(": ")
-                        log.states.append((t, state, reason))
-        except Exception as exc:  # a truncated or corrupt chunk: keep what was read
-            log.partial = True
-            log.problems.append(f"reading stopped after {len(pos_t)} joint states and {len(cmd_t)} commands: "
-                                f"{type(exc).__name__}: {exc}")
+        log.skipped_topics = {c.topic: c.msgcount for c in bag.connections if c.topic not in table}
+        connections = []
+        for c in bag.connections:
+            if c.topic not in table:
+                continue
+            types, decode = table[c.topic]
+            if c.msgtype not in types:
+                log.problems.append(f"topic '{c.topic}' carries {c.msgtype}, expected {' or '.join(sorted(types))}; "
+                                    f"skipped")
+                continue
+            if decode is None:  # the command topic: forward controller or trajectory controller
+                decode = (reader.arrays(len(command_joints)) if c.msgtype.endswith("Float64MultiArray")
+                          else reader.trajectory)
+            streams.setdefault(c.topic, _Topic(c.topic, c.msgtype, decode))
+            connections.append(c)
+        total = sum(c.msgcount for c in connections)
+        with _progress(progress, total, path.name) as advance:
+            try:
+                for connection, timestamp, raw in bag.messages(connections=connections):
+                    streams[connection.topic].add(timestamp * 1e-9, raw)
+                    log.messages_read += 1
+                    if log.messages_read % BATCH == 0:
+                        advance(BATCH)
+                for stream in streams.values():
+                    stream.flush()
+            except Exception as exc:  # a truncated or corrupt chunk, a malformed message: keep what was read
+                log.partial = True
+                log.problems.append(f"reading stopped after {log.messages_read} messages: "
+                                    f"{type(exc).__name__}: {exc}")
+                for stream in streams.values():
+                    _flush_quietly(stream, log)
     finally:
-        reader.close()
-    log.positions = Series.from_lists(pos_t, pos_rows, len(names))
-    log.velocities = Series.from_lists(pos_t, vel_rows, len(names))
-    log.commands = Series.from_lists(cmd_t, cmd_rows, len(command_joints))
-    goal_width = len(goal_rows[0]) if goal_rows else 0
-    log.goal = Series.from_lists(goal_t, goal_rows, goal_width)
-    log.imu = Series.from_lists(imu_t, imu_rows, 10)
+        bag.close()
+    _assemble(log, streams, config, len(command_joints))
+    return log
+
+
+def _flush_quietly(stream: _Topic, log: RobotLog) -> None:
+    try:
+        stream.flush()
+    except RobotAcError as exc:
+        log.problems.append(f"topic '{stream.topic}': {len(stream.pending)} messages not decoded: {exc}")
+
+
+def _assemble(log: RobotLog, streams: dict[str, _Topic], config: HardwareConfig, command_width: int) -> None:
+    topics = config.topics
+    empty = _Topic("", "", lambda *_: None)
+    joint_states = streams.get(topics.joint_states, empty)
+    log.positions = joint_states.series("position", len(log.joint_names))
+    log.velocities = joint_states.series("velocity", len(log.joint_names))
+    log.commands = streams.get(topics.command, empty).series("data", command_width)
+    goal = streams.get(topics.goal, empty) if topics.goal else empty
+    log.goal = goal.series("data", goal.chunks["data"][0].shape[1] if goal.times else 0)
+    if topics.imu:
+        log.imu = streams.get(topics.imu, empty).series("data", 10)
+    for frames in log.tactile.values():
+        frames.finish()
+    log.states.sort(key=lambda s: s[0])
+    for stream in streams.values():
+        if stream.dropped:
+            log.problems.append(f"topic '{stream.topic}': {stream.dropped} messages of an unexpected size skipped")
     for gap in log.positions.gaps(3 * config.control_period_s):
         log.problems.append(f"no joint states from {gap[0]:.3f} s to {gap[1]:.3f} s")
-    return log
+
+
+@contextmanager
+def _progress(enabled: bool, total: int, name: str) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar over the bag's messages, with rate and ETA (or nothing)."""
+    if not enabled:
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.speed or 0:,.0f} msg/s")
+
+    with Progress(f"reading {name}", BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn()) as bar:
+        task = bar.add_task(name, total=total)
+        yield lambda n: bar.advance(task, n)
+        bar.update(task, completed=total)

@@ -78,6 +78,33 @@ def policy_intervals(log: RobotLog) -> list[tuple[float, float]]:
     return intervals
 
 
+def _started_at(log: RobotLog, policy_start: float) -> float:
+    """When the node was started for the POLICY interval beginning at ``policy_start`` (its RAMP entry)."""
+    ramps = [t for t, state, _ in log.states if state == "ramp" and t <= policy_start]
+    if ramps:
+        return ramps[-1]
+    first_frames = [frames.t[0] for frames in log.tactile.values() if frames.t.size]
+    return max([policy_start, *first_frames])
+
+
+def _feed_inputs(builder: ObservationBuilder, log: RobotLog, t: float) -> bool:
+    """Give ``builder`` the newest logged inputs at time ``t``, as the node's tick saw them; False if incomplete."""
+    if (g := log.goal.latest(t)) >= 0:
+        builder.set_goal(log.goal.values[g])
+    if (m := log.imu.latest(t)) >= 0:
+        row = log.imu.values[m]
+        builder.update_imu(row[:4], row[4:7], row[7:])
+    for sensor in builder.tactile_sensors:
+        frame = log.tactile[sensor].at(t) if sensor in log.tactile else None
+        if frame is not None:
+            builder.update_tactile(sensor, frame)
+    i = log.positions.latest(t)
+    if i < 0 or not np.isfinite(log.positions.values[i]).all():
+        return False
+    builder.update_joint_state(log.joint_names, log.positions.values[i], log.velocities.values[i])
+    return not builder.missing_inputs()
+
+
 def best_lag(recorded: np.ndarray, replayed: np.ndarray, max_lag: int = MAX_LAG_TICKS) -> int:
     """The shift s minimising mean |recorded[k] - replayed[k - s]|^2 over the overlap (cross-correlation)."""
     n = len(recorded)
@@ -106,6 +133,10 @@ def replay_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
     times, recorded, replayed, skipped = [], [], [], 0
     for start, end in policy_intervals(log):
         builder.reset()
+        if builder.tactile is not None:
+            # The node took its difference references from the frames it had when it was started (entered RAMP).
+            _feed_inputs(builder, log, _started_at(log, start))
+            builder.capture_tactile_reference()
         if on_policy_reset:
             on_policy_reset()
         # Strictly after the transition: the tick that enters POLICY still sends the ramp's last command.
@@ -115,25 +146,7 @@ def replay_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
         previous = log.commands.values[selected[0] - 1] if selected.size and selected[0] > 0 else None
         for k in selected:
             t = log.commands.t[k]
-            i = np.searchsorted(log.positions.t, t, side="right") - 1
-            if i < 0:
-                skipped += 1
-                continue
-            position, velocity = log.positions.values[i], log.velocities.values[i]
-            if not np.isfinite(position).all():
-                skipped += 1
-                continue
-            builder.update_joint_state(log.joint_names, position, velocity)
-            if log.goal.t.size:
-                g = np.searchsorted(log.goal.t, t, side="right") - 1
-                if g >= 0:
-                    builder.set_goal(log.goal.values[g])
-            if log.imu.t.size:
-                m = np.searchsorted(log.imu.t, t, side="right") - 1
-                if m >= 0:
-                    row = log.imu.values[m]
-                    builder.update_imu(row[:4], row[4:7], row[7:])
-            if builder.missing_inputs():
+            if not _feed_inputs(builder, log, t):
                 skipped += 1
                 continue
             action = np.asarray(policy(builder.build()), dtype=np.float64)
