@@ -125,14 +125,27 @@ class BenchTactile:
 
 
 @dataclass
+class BenchReplay:
+    """Messages/s reading a generated robot log (29 joints at 1 kHz + a GelSight camera at 30 Hz) into aligned
+    arrays, against rosbags' own read + deserialise in the same run; memory while streaming."""
+
+    seconds: tuple[float, ...] = (10.0, 30.0)
+    """Lengths of the generated bags (two or more show whether memory stays flat)."""
+    storages: tuple[Literal["mcap", "sqlite3"], ...] = ("mcap", "sqlite3")
+    repeats: int = 3
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
 class Bench:
     """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
-    `bench tactile` (visuotactile rendering and force fields)."""
+    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs)."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
         Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
         | Annotated[BenchDeploy, tyro.conf.subcommand("deploy")]
         | Annotated[BenchTactile, tyro.conf.subcommand("tactile")]
+        | Annotated[BenchReplay, tyro.conf.subcommand("replay")]
     ]
 
 
@@ -278,6 +291,11 @@ def run_bench(args: Bench) -> None:
         bench_tactile(target.out_dir, target.sensor, target.batches, target.taxel_batches,
                       device=parse_device(target.device))
         return
+    if isinstance(args.target, BenchReplay):
+        from robot_ac.replay.bench import bench_replay
+
+        bench_replay(args.target.out_dir, args.target.seconds, args.target.storages, args.target.repeats)
+        return
     from robot_ac.bench import bench
 
     bench(args.target)
@@ -300,20 +318,24 @@ def run_replay(args: Replay) -> None:
     config = load_hardware_config(args.config)
     runtime = PolicyRuntime(args.policy)
     command_joints = list(config.command_joints or runtime.manifest.interface.action.joint_names)
-    log = read_robot_log(args.bag, config, command_joints)
+    log = read_robot_log(args.bag, config, command_joints, progress=True)
     result = replay_open_loop(log, runtime.manifest, config, runtime, args.tolerance, runtime.reset)
-    extra = {"policy": str(args.policy), "config": str(args.config)}
+    resim = None
     if args.resim:
         from sim.resim import resimulate
         from sim.sim_robot import make_sim_robot
 
         robot = make_sim_robot(config)
         try:
-            extra["resimulation"] = resimulate(log, robot).summary()
+            resim = resimulate(log, robot)
         finally:
             robot.close()
-        print(f"re-simulation: actuator gain {extra['resimulation']['actuator_gain']:.3f} (1 = as simulated)")
-    summary_path = write_report(args.out, log, result, extra)
+        fits = ", ".join(f"{name}: gain {fit.gain:.3f}, friction {fit.coulomb_friction:.3g}, damping "
+                         f"{fit.viscous_damping:.3g}" for name, fit in resim.actuators.items())
+        print(f"re-simulation: actuator gain {resim.actuator_gain:.3f} (1 = as simulated), delay "
+              f"{resim.delay_ticks} ticks; {fits}")
+    summary_path = write_report(args.out, log, result, {"policy": str(args.policy), "config": str(args.config)},
+                                resim)
     summary = result.summary()
     print(f"replayed {summary['compared_commands']} commands from {args.bag}: max |sent - replayed| "
           f"{summary['max_abs_error']:.3g}, lag {summary['lag_ticks']} ticks ({summary['lag_s'] * 1e3:.1f} ms), "

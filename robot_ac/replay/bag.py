@@ -29,7 +29,8 @@ from robot_ac.errors import RobotAcError
 from robot_ac.replay import cdr
 
 BATCH = 4096
-"""Messages of one topic decoded together: large enough for numpy to pay, small enough to keep memory flat."""
+"""Messages of one topic decoded together: large enough for numpy to pay, small enough to keep memory flat.
+Images (hundreds of kB each) are decoded one at a time, straight into their memory-mapped file."""
 
 
 @dataclass
@@ -49,22 +50,21 @@ class Series:
         return cls(np.empty(0), np.empty((0, width)))
 
     @classmethod
-    def from_chunks(cls, times: list[np.ndarray], rows: list[np.ndarray], width: int,
-                    stamps: list[np.ndarray] | None = None) -> Series:
-        if not times:
-            return cls.empty(width)
-        t = np.concatenate(times)
-        order = np.argsort(t, kind="stable")
-        t, values = t[order], np.concatenate(rows)[order]
+    def from_arrays(cls, t: np.ndarray, values: np.ndarray, stamp: np.ndarray | None = None) -> Series:
+        """From log times, rows and header stamps in reading order; copies only what needs reordering."""
+        if np.any(np.diff(t) < 0):
+            order = np.argsort(t, kind="stable")
+            t, values, stamp = t[order], values[order], None if stamp is None else stamp[order]
         duplicate = np.r_[False, np.diff(t) == 0]
         out_of_order = np.zeros_like(duplicate)
-        if stamps:
-            stamp = np.concatenate(stamps)[order]
+        if stamp is not None:
             newest_before = np.r_[-np.inf, np.maximum.accumulate(stamp)[:-1]]
             out_of_order = stamp < newest_before
             duplicate |= stamp == newest_before
-        keep = ~(duplicate | out_of_order)
-        return cls(t[keep], values[keep], duplicates=int(duplicate.sum()), out_of_order=int(out_of_order.sum()))
+        dropped = duplicate | out_of_order
+        if dropped.any():
+            t, values = t[~dropped], values[~dropped]
+        return cls(t, values, duplicates=int(duplicate.sum()), out_of_order=int(out_of_order.sum()))
 
     def gaps(self, longer_than: float) -> list[tuple[float, float]]:
         """(start, end) of every interval without messages longer than ``longer_than`` seconds."""
@@ -146,20 +146,23 @@ class RobotLog:
 
 
 class _Topic:
-    """Raw messages of one topic waiting to be decoded, and the decoded chunks."""
+    """Raw messages of one topic waiting to be decoded, and the decoded columns (preallocated for the number of
+    messages the bag announces, so assembling the log copies nothing)."""
 
-    def __init__(self, topic: str, msgtype: str, decode: Callable[[_Topic, list[float], list[bytes]], None]) -> None:
-        self.topic, self.msgtype, self.decode = topic, msgtype, decode
+    def __init__(self, topic: str, msgtype: str, decode: Callable[[_Topic, list[float], list[bytes]], None],
+                 capacity: int, batch: int = BATCH) -> None:
+        self.topic, self.msgtype, self.decode, self.batch = topic, msgtype, decode, batch
+        self.capacity = max(capacity, 1)
         self.pending_t: list[float] = []
         self.pending: list[bytes] = []
-        self.times: list[np.ndarray] = []
-        self.chunks: dict[str, list[np.ndarray]] = {}
+        self.size = 0
+        self.columns: dict[str, np.ndarray] = {}
         self.dropped = 0
 
     def add(self, t: float, raw: bytes) -> None:
         self.pending_t.append(t)
         self.pending.append(raw)
-        if len(self.pending) >= BATCH:
+        if len(self.pending) >= self.batch:
             self.flush()
 
     def flush(self) -> None:
@@ -168,12 +171,24 @@ class _Topic:
             self.pending_t, self.pending = [], []
 
     def keep(self, t: np.ndarray, **columns: np.ndarray) -> None:
-        self.times.append(t)
-        for name, values in columns.items():
-            self.chunks.setdefault(name, []).append(values)
+        end = self.size + t.size
+        if end > self.capacity:  # the bag announced fewer messages than it holds
+            self.capacity = max(end, 2 * self.capacity)
+            self.columns = {k: np.resize(v, (self.capacity, *v.shape[1:])) for k, v in self.columns.items()}
+        for name, values in {"t": t, **columns}.items():
+            if name not in self.columns:
+                self.columns[name] = np.empty((self.capacity, *values.shape[1:]), dtype=values.dtype)
+            self.columns[name][self.size:end] = values
+        self.size = end
+
+    def width(self, name: str) -> int:
+        return self.columns[name].shape[1] if name in self.columns else 0
 
     def series(self, name: str, width: int) -> Series:
-        return Series.from_chunks(self.times, self.chunks.get(name, []), width, self.chunks.get("stamp"))
+        if not self.size or name not in self.columns:
+            return Series.empty(width)
+        stamp = self.columns["stamp"][:self.size] if "stamp" in self.columns else None
+        return Series.from_arrays(self.columns["t"][:self.size], self.columns[name][:self.size], stamp)
 
 
 class _LogReader:
@@ -202,8 +217,7 @@ class _LogReader:
             t = np.asarray(times)
             for _, members, arrays in cdr.decode_batch(raws, cdr.float64_multi_array_layout):
                 data = arrays["data"]
-                expected = width if width is not None else (topic.chunks["data"][0].shape[1] if topic.times
-                                                            else data.shape[1])
+                expected = width if width is not None else (topic.width("data") or data.shape[1])
                 if data.shape[1] != expected:
                     topic.dropped += members.size
                     continue
@@ -303,7 +317,9 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
             if decode is None:  # the command topic: forward controller or trajectory controller
                 decode = (reader.arrays(len(command_joints)) if c.msgtype.endswith("Float64MultiArray")
                           else reader.trajectory)
-            streams.setdefault(c.topic, _Topic(c.topic, c.msgtype, decode))
+            batch = 1 if c.msgtype == "sensor_msgs/msg/Image" else BATCH
+            capacity = sum(other.msgcount for other in bag.connections if other.topic == c.topic)
+            streams.setdefault(c.topic, _Topic(c.topic, c.msgtype, decode, capacity, batch))
             connections.append(c)
         total = sum(c.msgcount for c in connections)
         with _progress(progress, total, path.name) as advance:
@@ -336,13 +352,13 @@ def _flush_quietly(stream: _Topic, log: RobotLog) -> None:
 
 def _assemble(log: RobotLog, streams: dict[str, _Topic], config: HardwareConfig, command_width: int) -> None:
     topics = config.topics
-    empty = _Topic("", "", lambda *_: None)
+    empty = _Topic("", "", lambda *_: None, 0)
     joint_states = streams.get(topics.joint_states, empty)
     log.positions = joint_states.series("position", len(log.joint_names))
     log.velocities = joint_states.series("velocity", len(log.joint_names))
     log.commands = streams.get(topics.command, empty).series("data", command_width)
     goal = streams.get(topics.goal, empty) if topics.goal else empty
-    log.goal = goal.series("data", goal.chunks["data"][0].shape[1] if goal.times else 0)
+    log.goal = goal.series("data", goal.width("data"))
     if topics.imu:
         log.imu = streams.get(topics.imu, empty).series("data", 10)
     for frames in log.tactile.values():

@@ -59,14 +59,55 @@ def _error_figure(result: OpenLoopResult, log: RobotLog) -> bytes:
     return png_bytes(fig)
 
 
-def write_report(out_dir: Path, log: RobotLog, result: OpenLoopResult | None, extra: dict[str, Any]) -> Path:
-    """Write summary.json, commands.png, errors.png and report.html into ``out_dir``; returns the summary path."""
+def _histogram_figure(result: OpenLoopResult) -> bytes:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    error = np.abs(result.error)
+    bins = np.logspace(np.log10(max(error.min(), 1e-12)), np.log10(max(error.max(), 1e-11)), 40)
+    for j, name in enumerate(result.joint_names[:MAX_JOINT_PLOTS]):
+        ax.hist(np.maximum(error[:, j], 1e-12), bins=bins, histtype="step", label=name)
+    ax.set_xscale("log")
+    ax.axvline(result.tolerance, color="tab:red", ls=":")
+    ax.set_xlabel("|sent - replayed| per command")
+    ax.set_ylabel("commands")
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def _resim_figure(resim: Any) -> bytes:
+    """Per joint: the real trajectory, the re-simulated one, and the one with the fitted actuator."""
+    plt = pyplot()
+    joints = resim.joint_names[:MAX_JOINT_PLOTS]
+    fig, axes = plt.subplots(1, len(joints), figsize=(4.5 * len(joints), 3), squeeze=False)
+    t = resim.t - resim.t[0]
+    for j, name in enumerate(joints):
+        ax = axes[0, j]
+        ax.plot(t, resim.real[:, j], label="real", lw=1.5)
+        ax.plot(t, resim.simulated[:, j], "--", label="sim, recorded commands", lw=1)
+        ax.plot(t, resim.calibrated[:, j], ":", label="sim, fitted actuator", lw=1.2)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("time (s)")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return png_bytes(fig)
+
+
+def write_report(out_dir: Path, log: RobotLog, result: OpenLoopResult | None, extra: dict[str, Any],
+                 resim: Any = None) -> Path:
+    """Write summary.json, the PNGs and report.html into ``out_dir``; returns the summary path. ``resim``: a
+    ``sim.resim.ResimResult`` (its summary goes under ``resimulation``)."""
     summary = {"log": log.summary(), "open_loop": result.summary() if result else None, **extra}
     images = {}
     if result is not None:
-        images = {"commands.png": _commands_figure(result), "errors.png": _error_figure(result, log)}
-        for name, data in images.items():
-            atomic_write_bytes(out_dir / name, data)
+        images = {"commands.png": _commands_figure(result), "errors.png": _error_figure(result, log),
+                  "error_histogram.png": _histogram_figure(result)}
+    if resim is not None:
+        summary["resimulation"] = resim.summary()
+        images["resimulation.png"] = _resim_figure(resim)
+    for name, data in images.items():
+        atomic_write_bytes(out_dir / name, data)
     figures = "".join(f'<h2>{name}</h2><img src="data:image/png;base64,{base64.b64encode(data).decode()}">'
                       for name, data in images.items())
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>robot-ac replay</title></head><body>"
