@@ -13,14 +13,15 @@ from typing import Annotated, Literal
 
 import tyro
 
-from robot_ac.config import PpoConfig
+from robot_ac.config import PpoConfig, SymphonyConfig
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
 
 
 @dataclass
 class Train:
-    """Train a policy with PPO (rsl_rl) and write runs/<task>/<timestamp>/ (config, checkpoints, curve)."""
+    """Train a policy with PPO (rsl_rl) or Symphony and write runs/<task>/<timestamp>/ (config, checkpoints,
+    curve)."""
 
     task: str = "cartpole"
     """Task name or gym id (see `robot-ac tasks`)."""
@@ -29,7 +30,9 @@ class Train:
     num_envs: int | None = None
     """Parallel environments; default: the task's (sized for a 2-core CPU)."""
     max_iterations: int | None = None
-    """PPO iterations; default: the task's. With --resume, iterations to add."""
+    """Iterations; default: the task's. With --resume, iterations to add."""
+    algo: Literal["ppo", "symphony"] = "ppo"
+    """ppo: on-policy (rsl_rl); symphony: off-policy with swaddling and fading replay (--symphony.* settings)."""
     seed: int = 42
     """Seed for torch, numpy and the simulator (rank r of a distributed run uses seed + r)."""
     run_root: Path = Path("runs")
@@ -51,6 +54,8 @@ class Train:
     RUN/nan_dump_step<N>.npz before stopping (costs a little speed)."""
     ppo: PpoConfig = field(default_factory=PpoConfig)
     """PPO settings; flags you leave unset keep the task's own defaults."""
+    symphony: SymphonyConfig = field(default_factory=SymphonyConfig)
+    """Symphony settings (with --algo symphony); defaults are the paper's."""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -82,3 +83,50 @@ class PpoConfig:
                 "symmetry_cfg": None,
             },
         }
+
+
+GOLDEN_RATIO_INV = (math.sqrt(5) - 1) / 2  # 1/φ ≈ 0.618, the paper's α and Adam β1
+
+
+@dataclass(frozen=True)
+class SymphonyConfig:
+    """Symphony hyper-parameters; defaults are the paper's (Symphony-S3 in the reference ``train.py``)."""
+
+    hidden_dim: int = 512
+    """Width of every Linear-LayerNorm-Linear-ReSine-Linear block (reference: capacity // 1000 = 512)."""
+    num_critics: int = 3
+    """Q networks in the critic ensemble (paper §III: 3)."""
+    q_nodes: int = 128
+    """Outputs of each Q network; num_critics * q_nodes nodes are sorted and soft-truncated (3 x 128 = 384)."""
+    batch_size: int = 384
+    """Transitions per gradient step (paper: 384, the number of critic nodes)."""
+    learning_rate: float = 1e-4
+    """AdamW learning rate for actor and critics together (paper: 1e-4)."""
+    adam_betas: tuple[float, float] = (GOLDEN_RATIO_INV, 0.995)
+    """AdamW (β1, β2) = (1/φ, 1 - τ_paper) ≈ (0.618, 0.995)."""
+    weight_decay: float = 0.01
+    """Decoupled AdamW weight decay (paper: 0.01)."""
+    gamma: float = 0.99
+    """Discount factor."""
+    tau: float = 0.005
+    """Polyak rate of the target critic: θ' <- (1 - τ) θ' + τ θ (reference: 0.005)."""
+    ema_alpha: float = GOLDEN_RATIO_INV
+    """Weight of the previous value in the moving average Q̄ of the temporal advantage (paper: 1/φ ≈ 0.618)."""
+    noise_std: float = 1 / math.e
+    """Standard deviation of the actor's Gaussian noise, before the tanh (paper: 1/e)."""
+    noise_clip: float = math.e
+    """Noise clip in standard deviations, so noise lies in ±noise_std·noise_clip = ±1 (paper: e)."""
+    buffer_capacity: int = 512_000
+    """Replay capacity in transitions, all envs together (reference: 10,240 warm-up steps x 50)."""
+    warmup_transitions: int = 10_240
+    """Transitions to collect (with the untrained noisy actor) before the first update (paper N_exp: 10,240)."""
+    updates_per_step: int = 3
+    """Gradient steps per vectorised env step, read by the off-policy runner (reference G = 3 with one env)."""
+    normalize_rewards: bool = True
+    """Divide rewards by the mean |r| of the buffer at the first update (paper eq. 4)."""
+    mixed_precision: bool = False
+    """Run the networks under torch.autocast in bfloat16 (losses stay float32; no grad scaler needed)."""
+    eps: float = 1e-6
+    """Added to every denominator: the advantage's |Q̄| and the reward scale r̄."""
+    steps_per_iteration: int = 24
+    """Runner: vectorised env steps per iteration (one progress line; checkpoints every --save-interval)."""

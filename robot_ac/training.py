@@ -49,6 +49,7 @@ def _check_interface(spec: TaskSpec, obs_dims: dict[str, int], num_actions: int)
 
 def train(args: Train) -> RunDirectory | None:
     from robot_ac.export.policy_export import RECORDED_OBSERVATIONS
+    from robot_ac.runners.off_policy import OffPolicyRunner, symphony_train_cfg
     from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
 
     spec = get_task(args.task)
@@ -76,25 +77,38 @@ def train(args: Train) -> RunDirectory | None:
                 from robot_ac.runners.nan_guard import NanGuard
 
                 env = NanGuard(env, run.path)
-        train_cfg = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
-                                  experiment_name=spec.name)
+        if args.algo == "symphony":
+            train_cfg = symphony_train_cfg(args.symphony)
+        else:
+            train_cfg = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
+                                      experiment_name=spec.name)
         infos = {"interface": spec.interface.to_dict(), "train_cfg": copy.deepcopy(train_cfg), "obs_dims": obs_dims}
         if run:
             run.write_json("config.json", {
                 "task": spec.name, "gym_id": spec.gym_id, "num_envs": num_envs, "max_iterations": iterations,
-                "device": ctx.device, "seed": ctx.seed, "world_size": ctx.world_size,
+                "device": ctx.device, "seed": ctx.seed, "world_size": ctx.world_size, "algo": args.algo,
                 "resumed_from": str(resume_from) if resume_from else None,
-                "ppo": asdict(ppo), "rsl_rl": train_cfg,
+                **({"symphony": asdict(args.symphony)} if args.algo == "symphony" else
+                   {"ppo": asdict(ppo), "rsl_rl": train_cfg}),
             })
             run.write_json("interface.json", spec.interface.to_dict())
-        runner = RobotAcOnPolicyRunner(env, copy.deepcopy(train_cfg), run, ctx.device, infos, verbose=args.verbose)
+        if args.algo == "symphony":
+            runner = OffPolicyRunner(env, args.symphony, run, ctx.device, infos, save_interval=args.save_interval)
+            steps_per_iteration = args.symphony.steps_per_iteration
+        else:
+            runner = RobotAcOnPolicyRunner(env, copy.deepcopy(train_cfg), run, ctx.device, infos,
+                                           verbose=args.verbose)
+            steps_per_iteration = ppo.num_steps_per_env
         if resume_from:
             runner.load(str(resume_from))
             print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")
-        print(f"environment ready in {time.monotonic() - started:.1f} s; training {iterations} iterations "
-              f"x {ppo.num_steps_per_env} steps x {num_envs} envs", flush=True)
+        print(f"environment ready in {time.monotonic() - started:.1f} s; training {args.algo} for {iterations} "
+              f"iterations x {steps_per_iteration} steps x {num_envs} envs", flush=True)
         try:
-            runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+            if args.algo == "symphony":
+                runner.learn(num_learning_iterations=iterations)
+            else:
+                runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
         except ValueError as exc:
             if "NaN" not in str(exc):
                 raise
@@ -104,10 +118,15 @@ def train(args: Train) -> RunDirectory | None:
         if run:
             sample = env.get_observations()["policy"][:RECORDED_SAMPLES].detach().cpu().numpy()
             np.save(run.path / RECORDED_OBSERVATIONS, sample)
-            returns, lengths = runner.logger.rewbuffer, runner.logger.lenbuffer
+            if args.algo == "symphony":
+                returns, lengths, total_steps = runner.episode_returns, runner.episode_lengths, runner.total_env_steps
+            else:
+                returns, lengths = runner.logger.rewbuffer, runner.logger.lenbuffer
+                total_steps = runner.logger.tot_timesteps
             run.write_json("summary.json", {
+                "algo": args.algo,
                 "iterations": runner.current_learning_iteration + 1,
-                "total_env_steps": runner.logger.tot_timesteps,
+                "total_env_steps": total_steps,
                 "final_mean_return": float(np.mean(returns)) if returns else None,
                 "final_mean_episode_length": float(np.mean(lengths)) if lengths else None,
                 "wall_time_s": round(time.monotonic() - started, 1),

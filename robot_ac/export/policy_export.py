@@ -33,13 +33,20 @@ ONNX_OPSET = 17
 
 
 def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
-    """The trained rsl_rl actor, on CPU, in eval mode."""
+    """The trained actor (rsl_rl's, or Symphony's), on CPU, in eval mode."""
     from rsl_rl.models import MLPModel
     from rsl_rl.utils import resolve_class
     from tensordict import TensorDict
 
     infos = state["infos"]
     train_cfg = infos["train_cfg"]
+    if train_cfg.get("algorithm") == "symphony":
+        from robot_ac.networks.symphony import SymphonyActor
+
+        num_actions = PolicyInterface.from_dict(infos["interface"]).action_size
+        actor = SymphonyActor(infos["obs_dims"]["policy"], num_actions, train_cfg["symphony"]["hidden_dim"])
+        actor.load_state_dict(state["actor_state_dict"])
+        return actor.eval()
     obs = TensorDict({group: torch.zeros(1, dim) for group, dim in infos["obs_dims"].items()}, batch_size=[1])
     actor_class, actor_cfg = resolve_class(dict(train_cfg["actor"]))
     if actor_class is not MLPModel:
@@ -63,6 +70,12 @@ def recorded_observations(run_dir: Path) -> np.ndarray | None:
 def deterministic_actions(actor: torch.nn.Module, policy_obs: torch.Tensor) -> torch.Tensor:
     """The actor's mean action for a batch of flat policy observations [N, obs] (what the ONNX file computes)."""
     from tensordict import TensorDict
+
+    from robot_ac.networks.symphony import SymphonyActor
+
+    if isinstance(actor, SymphonyActor):
+        with torch.inference_mode():
+            return actor.deterministic(policy_obs)
 
     (group,) = actor.obs_groups  # exported actors read exactly one observation group
     with torch.inference_mode():

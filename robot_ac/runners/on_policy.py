@@ -7,8 +7,6 @@ simulator), a compact progress line with rate and ETA, ``metrics.csv`` and ``tra
 from __future__ import annotations
 
 import contextlib
-import csv
-import datetime
 import io
 import statistics
 import time
@@ -20,10 +18,8 @@ from rsl_rl.runners import OnPolicyRunner
 from rsl_rl.utils.logger import Logger
 
 from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
-from robot_ac.runners.plots import plot_training
+from robot_ac.runners.metrics import record_iteration
 from robot_ac.runners.run_dir import RunDirectory
-
-METRIC_COLUMNS = ("iteration", "total_steps", "mean_return", "mean_episode_length", "steps_per_s", "wall_time_s")
 
 
 class _RunLogger(Logger):
@@ -51,18 +47,10 @@ class _RunLogger(Logger):
         rate = self.cfg["num_steps_per_env"] * self.num_envs * self.gpu_world_size / (collect_time + learn_time)
         done = it + 1 - start_it
         eta = self.tot_time / done * (total_it - start_it - done)
-        row = (it, self.tot_timesteps, mean_return, mean_length, rate, time.monotonic() - self._started)
-        new_file = not self.run.metrics_csv.exists()
-        with open(self.run.metrics_csv, "a", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            if new_file:
-                writer.writerow(METRIC_COLUMNS)
-            writer.writerow(row)
-        if not self.verbose:
-            print(f"[{it + 1:>5}/{total_it}] return {mean_return:9.3f}  ep.len {mean_length:7.1f}  "
-                  f"{rate:9.0f} steps/s  ETA {datetime.timedelta(seconds=int(eta))}", flush=True)
-        if done % self.plot_every == 0 or it + 1 == total_it:
-            plot_training(self.run.metrics_csv, self.run.training_png, self.title)
+        record_iteration(self.run, iteration=it, total_iterations=total_it, total_steps=self.tot_timesteps,
+                         mean_return=mean_return, mean_length=mean_length, steps_per_s=rate,
+                         wall_time_s=time.monotonic() - self._started, eta_s=eta, title=self.title,
+                         plot=done % self.plot_every == 0 or it + 1 == total_it, quiet=self.verbose)
 
 
 class RobotAcOnPolicyRunner(OnPolicyRunner):
