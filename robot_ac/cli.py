@@ -142,15 +142,28 @@ class BenchReplay:
 
 
 @dataclass
+class BenchSymphony:
+    """Symphony with the paper's networks on Humanoid-v5 and a full 512k buffer: env-steps/s and updates/s single-env
+    against the reference implementation's replay handling (same process), and at several parallel env counts."""
+
+    num_envs: tuple[int, ...] = (16, 64, 256)
+    """Parallel env counts measured after the single-env comparison."""
+    steps: int = 10
+    """Timed env steps per measurement (each with 3 updates)."""
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
 class Bench:
     """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
-    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs)."""
+    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs), `bench symphony` (off-policy learner throughput)."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
         Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
         | Annotated[BenchDeploy, tyro.conf.subcommand("deploy")]
         | Annotated[BenchTactile, tyro.conf.subcommand("tactile")]
         | Annotated[BenchReplay, tyro.conf.subcommand("replay")]
+        | Annotated[BenchSymphony, tyro.conf.subcommand("symphony")]
     ]
 
 
@@ -295,6 +308,11 @@ def run_bench(args: Bench) -> None:
         target = args.target
         bench_tactile(target.out_dir, target.sensor, target.batches, target.taxel_batches,
                       device=parse_device(target.device))
+        return
+    if isinstance(args.target, BenchSymphony):
+        from robot_ac.algorithms.bench import bench_symphony
+
+        bench_symphony(args.target.out_dir, args.target.num_envs, args.target.steps)
         return
     if isinstance(args.target, BenchReplay):
         from robot_ac.replay.bench import bench_replay

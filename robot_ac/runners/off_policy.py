@@ -43,7 +43,9 @@ class OffPolicyRunner:
         self.checkpoint_infos = checkpoint_infos
         self.steps_per_iteration, self.save_interval, self.plot_every = cfg.steps_per_iteration, save_interval, plot_every
         self.obs_dim = int(env.get_observations()["policy"].shape[-1])
-        self.algorithm = Symphony(self.obs_dim, env.num_actions, cfg, device=device)
+        # Actors are bounded by tanh: built to the env's action bound where it declares one (Gymnasium), else 1.
+        self.algorithm = Symphony(self.obs_dim, env.num_actions, cfg, device=device,
+                                  max_action=getattr(env, "action_limit", 1.0))
         self.current_learning_iteration = 0
         self.total_env_steps = 0
         self.episode_returns: collections.deque[float] = collections.deque(maxlen=EPISODE_WINDOW)

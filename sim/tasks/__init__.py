@@ -10,9 +10,10 @@ import gymnasium as gym
 
 from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.tasks.cartpole import CARTPOLE_TASK
+from sim.tasks.gym_mujoco import MUJOCO_HUMANOID_TASK
 from sim.tasks.reach.config.franka import FRANKA_REACH_TASK
 
-TASKS: list[TaskSpec] = [CARTPOLE_TASK, FRANKA_REACH_TASK]
+TASKS: list[TaskSpec] = [CARTPOLE_TASK, FRANKA_REACH_TASK, MUJOCO_HUMANOID_TASK]
 
 
 def _gym_factory(spec: TaskSpec):
