@@ -47,6 +47,8 @@ class Train:
     """Multi-GPU data parallel: launch with torchrun, one process per GPU (see README)."""
     save_interval: int = 20
     """Write a checkpoint every this many iterations (and always at the end)."""
+    max_wall_time_s: float | None = None
+    """Stop after the iteration that passes this many seconds of training (for same-budget comparisons)."""
     verbose: bool = False
     """Print rsl_rl's full per-iteration report instead of one line per iteration."""
     nan_guard: bool = False
@@ -154,9 +156,22 @@ class BenchSymphony:
 
 
 @dataclass
+class BenchAlgos:
+    """Symphony vs PPO on one task, same env count, same wall-clock budget: return against wall-clock and env
+    steps, and the final policies' action smoothness and energy."""
+
+    task: str = "humanoid-walk"
+    num_envs: int = 64
+    minutes: float = 20.0
+    """Wall-clock budget of each training run."""
+    symphony: SymphonyConfig = field(default_factory=SymphonyConfig)
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
 class Bench:
     """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
-    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs), `bench symphony` (off-policy learner throughput)."""
+    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs), `bench symphony` (off-policy learner throughput), `bench algos` (Symphony vs PPO, same budget)."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
         Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
@@ -164,6 +179,7 @@ class Bench:
         | Annotated[BenchTactile, tyro.conf.subcommand("tactile")]
         | Annotated[BenchReplay, tyro.conf.subcommand("replay")]
         | Annotated[BenchSymphony, tyro.conf.subcommand("symphony")]
+        | Annotated[BenchAlgos, tyro.conf.subcommand("algos")]
     ]
 
 
@@ -308,6 +324,12 @@ def run_bench(args: Bench) -> None:
         target = args.target
         bench_tactile(target.out_dir, target.sensor, target.batches, target.taxel_batches,
                       device=parse_device(target.device))
+        return
+    if isinstance(args.target, BenchAlgos):
+        from robot_ac.algorithms.bench import bench_algos
+
+        target = args.target
+        bench_algos(target.out_dir, target.task, target.num_envs, target.minutes, symphony=target.symphony)
         return
     if isinstance(args.target, BenchSymphony):
         from robot_ac.algorithms.bench import bench_symphony

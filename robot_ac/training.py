@@ -59,6 +59,9 @@ def train(args: Train) -> RunDirectory | None:
     iterations = args.max_iterations or spec.max_iterations
     if num_envs < 1 or iterations < 1:
         raise RobotAcError(f"--num-envs ({num_envs}) and --max-iterations ({iterations}) must be positive")
+    if args.max_wall_time_s is not None and args.distributed:
+        raise RobotAcError("--max-wall-time-s is not supported with --distributed (ranks would stop at different "
+                           "iterations)")
     ppo = merge_ppo(spec.ppo, args.ppo)
     seed_everything(ctx.seed)
 
@@ -104,11 +107,12 @@ def train(args: Train) -> RunDirectory | None:
             print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")
         print(f"environment ready in {time.monotonic() - started:.1f} s; training {args.algo} for {iterations} "
               f"iterations x {steps_per_iteration} steps x {num_envs} envs", flush=True)
+        deadline = time.monotonic() + args.max_wall_time_s if args.max_wall_time_s else None
         try:
             if args.algo == "symphony":
-                runner.learn(num_learning_iterations=iterations)
+                runner.learn(num_learning_iterations=iterations, deadline=deadline)
             else:
-                runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True)
+                runner.learn(num_learning_iterations=iterations, init_at_random_ep_len=True, deadline=deadline)
         except ValueError as exc:
             if "NaN" not in str(exc):
                 raise

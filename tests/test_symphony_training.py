@@ -69,3 +69,30 @@ def test_resume_and_play(symphony_run, tmp_path, cli):
     code, out, err = cli(["play", str(run / "export"), "--episodes", "4", "--num-envs", "4"])
     assert code == 0, err
     assert "return" in out
+
+
+def test_single_env_humanoid_v5(tmp_path, cli):
+    """The paper's setting: one Gymnasium Humanoid-v5; the actor is bounded to its [-0.4, 0.4] actions, falls are
+    terminations and the 1000-step limit a time-out."""
+    import torch
+
+    from robot_ac.tasks import EnvOptions, get_task
+
+    env = get_task("mujoco-humanoid").make_env(EnvOptions(num_envs=2, device="cpu", seed=0))
+    try:
+        assert env.action_limit == pytest.approx(0.4) and env.get_observations()["policy"].shape == (2, 348)
+        ended = 0
+        for _ in range(200):  # zero torques: the humanoid falls within ~100 steps, a termination
+            _, rewards, dones, extras = env.step(torch.zeros(2, env.num_actions))
+            assert torch.isfinite(rewards).all() and not extras["time_outs"].any()
+            ended += int(dones.sum())
+        assert ended >= 2
+    finally:
+        env.close()
+    code, _, err = cli(["train", "--algo", "symphony", "--task", "mujoco-humanoid", "--max-iterations", "2",
+                        "--run-root", str(tmp_path), "--export", *SMALL])
+    assert code == 0, err
+    (run,) = (tmp_path / "mujoco-humanoid").iterdir()
+    state = load_checkpoint(find_checkpoint(run))
+    assert torch.allclose(state["actor_state_dict"]["max_action"], torch.full((17,), 0.4))
+    assert load_manifest(run / "export" / "manifest.json").interface.action.clip == pytest.approx(0.4)

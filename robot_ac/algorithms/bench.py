@@ -168,3 +168,90 @@ def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), ste
     atomic_write_bytes(out_dir / f"{name}.png", _plot(rows))
     print(f"wrote {out_dir / name}.json and .png")
     return result
+
+
+def _rollout_statistics(run: Path, task: str, num_envs: int, steps: int) -> dict[str, float]:
+    """The final policy, deterministic: return per env step, action smoothness mean |a_t - a_{t-1}|, and
+    effort mean a_t^2 (actions as the env receives them, clipped to its bound where it declares one)."""
+    from robot_ac.export.policy_export import deterministic_actions, rebuild_actor
+    from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
+
+    actor = rebuild_actor(load_checkpoint(find_checkpoint(run)))
+    env = get_task(task).make_env(EnvOptions(num_envs=num_envs, device="cpu", seed=123))
+    try:
+        obs = env.get_observations()["policy"]
+        limit = getattr(env, "action_limit", None)
+        previous, changes, efforts, rewards = None, [], [], []
+        for _ in range(steps):
+            actions = deterministic_actions(actor, obs)
+            if limit is not None:
+                actions = actions.clamp(-limit, limit)
+            if previous is not None:
+                changes.append((actions - previous).abs().mean().item())
+            efforts.append(actions.pow(2).mean().item())
+            next_obs, reward, _, _ = env.step(actions)
+            rewards.append(reward.mean().item())
+            obs, previous = next_obs["policy"], actions
+    finally:
+        env.close()
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    return {"reward_per_step": mean(rewards), "action_smoothness": mean(changes), "action_energy": mean(efforts)}
+
+
+def bench_algos(out_dir: Path, task: str, num_envs: int, minutes: float, eval_steps: int = 300,
+                symphony: SymphonyConfig | None = None) -> dict[str, Any]:
+    """Symphony and PPO on ``task``, same env count, same wall-clock budget, one after the other in this process."""
+    import csv
+    import tempfile
+
+    from robot_ac.bench import machine_info
+    from robot_ac.cli import Train
+    from robot_ac.training import train
+
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="robot-ac-bench-algos-") as root:
+        for algo in ("symphony", "ppo"):
+            print(f"training {algo} on {task} ({num_envs} envs) for {minutes:g} min ...", flush=True)
+            run = train(Train(task=task, num_envs=num_envs, max_iterations=10**6, algo=algo, run_root=Path(root),
+                              run_name=algo, save_interval=10**6, max_wall_time_s=60 * minutes,
+                              symphony=symphony or SymphonyConfig()))
+            with open(run.metrics_csv, newline="", encoding="utf-8") as f:
+                curve = {key: [float(row[key]) for row in rows] for rows in [list(csv.DictReader(f))]
+                         for key in ("total_steps", "mean_return", "wall_time_s")}
+            runs[algo] = {"curve": curve, **_rollout_statistics(run.path, task, min(num_envs, 16), eval_steps)}
+            print(f"  {algo}: final return {curve['mean_return'][-1]:.2f} after {curve['total_steps'][-1]:,.0f} "
+                  f"env steps; smoothness {runs[algo]['action_smoothness']:.4f}, energy "
+                  f"{runs[algo]['action_energy']:.4f}", flush=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    result = {"benchmark": "algos", "created": stamp, "task": task, "num_envs": num_envs, "minutes": minutes,
+              "runs": runs, "machine": machine_info("cpu")}
+    name = f"bench_algos_{task}_{num_envs}envs_{stamp}"
+    atomic_write_json(out_dir / f"{name}.json", result)
+    atomic_write_bytes(out_dir / f"{name}.png", _plot_algos(runs, task, num_envs))
+    print(f"wrote {out_dir / name}.json and .png")
+    return result
+
+
+def _plot_algos(runs: dict[str, dict[str, Any]], task: str, num_envs: int) -> bytes:
+    plt = pyplot()
+    fig, (ax_time, ax_steps, ax_bars) = plt.subplots(1, 3, figsize=(15, 4))
+    for algo, data in runs.items():
+        curve = data["curve"]
+        ax_time.plot([t / 60 for t in curve["wall_time_s"]], curve["mean_return"], label=algo)
+        ax_steps.plot([s / 1e3 for s in curve["total_steps"]], curve["mean_return"], label=algo)
+    ax_time.set_xlabel("wall-clock (min)")
+    ax_steps.set_xlabel("env steps (thousands)")
+    for ax in (ax_time, ax_steps):
+        ax.set_ylabel("mean episode return")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    names = list(runs)
+    x = range(len(names))
+    ax_bars.bar([i - 0.2 for i in x], [runs[n]["action_smoothness"] for n in names], 0.4, label="mean |a_t - a_t-1|")
+    ax_bars.bar([i + 0.2 for i in x], [runs[n]["action_energy"] for n in names], 0.4, label="mean a^2")
+    ax_bars.set_xticks(list(x), names)
+    ax_bars.legend(fontsize=8)
+    ax_bars.set_title("final policies (lower is smoother / cheaper)")
+    fig.suptitle(f"{task}, {num_envs} envs, same wall-clock budget")
+    fig.tight_layout()
+    return png_bytes(fig)

@@ -76,7 +76,8 @@ class OffPolicyRunner:
         self.total_env_steps += self.env.num_envs
         return next_obs, losses
 
-    def learn(self, num_learning_iterations: int) -> None:
+    def learn(self, num_learning_iterations: int, deadline: float | None = None) -> None:
+        """Train; with ``deadline`` (time.monotonic()) stop after the iteration that passes it."""
         obs = self.env.get_observations()["policy"].to(self.device)
         first = self.current_learning_iteration
         last = first + num_learning_iterations
@@ -104,8 +105,12 @@ class OffPolicyRunner:
                                  eta_s=(time.monotonic() - started) / done * (last - it - 1),
                                  plot=done % self.plot_every == 0 or it + 1 == last, title=self.run.path.parent.name,
                                  extra=extra)
-                if (it + 1) % self.save_interval == 0 or it + 1 == last:
-                    self.save(self.run.checkpoints / f"model_{it}.pt")
+            out_of_time = deadline is not None and time.monotonic() > deadline
+            if self.run is not None and ((it + 1) % self.save_interval == 0 or it + 1 == last or out_of_time):
+                self.save(self.run.checkpoints / f"model_{it}.pt")
+            if out_of_time:
+                print(f"wall-clock budget reached after iteration {it}", flush=True)
+                break
 
     def save(self, path: Path) -> None:
         if self.run is None:

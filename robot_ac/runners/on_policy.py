@@ -19,7 +19,12 @@ from rsl_rl.utils.logger import Logger
 
 from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
 from robot_ac.runners.metrics import record_iteration
+from robot_ac.runners.plots import plot_training
 from robot_ac.runners.run_dir import RunDirectory
+
+
+class TimeBudgetReached(Exception):
+    """Raised at the end of the iteration that passes the wall-clock budget (``train --max-wall-time-s``)."""
 
 
 class _RunLogger(Logger):
@@ -33,6 +38,8 @@ class _RunLogger(Logger):
         self.plot_every = plot_every
         self.title = title
         self._started = time.monotonic()
+        self.deadline: float | None = None
+        """time.monotonic() after which training stops at the end of the iteration."""
 
     def log(self, *, it: int, start_it: int, total_it: int, collect_time: float, learn_time: float,
             **kwargs: Any) -> None:
@@ -41,6 +48,7 @@ class _RunLogger(Logger):
             super().log(it=it, start_it=start_it, total_it=total_it, collect_time=collect_time,
                         learn_time=learn_time, **kwargs)
         if self.writer is None or self.run is None:
+            self._check_deadline()
             return
         mean_return = statistics.mean(self.rewbuffer) if self.rewbuffer else float("nan")
         mean_length = statistics.mean(self.lenbuffer) if self.lenbuffer else float("nan")
@@ -51,6 +59,13 @@ class _RunLogger(Logger):
                          mean_return=mean_return, mean_length=mean_length, steps_per_s=rate,
                          wall_time_s=time.monotonic() - self._started, eta_s=eta, title=self.title,
                          plot=done % self.plot_every == 0 or it + 1 == total_it, quiet=self.verbose)
+        self._check_deadline()
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            if self.run is not None:
+                plot_training(self.run.metrics_csv, self.run.training_png, self.title)
+            raise TimeBudgetReached
 
 
 class RobotAcOnPolicyRunner(OnPolicyRunner):
@@ -69,6 +84,19 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         )
         # rsl_rl stores the git diff of its own package; the user's project is what matters here.
         self.logger.git_status_repos = [str(Path(__file__).resolve())]
+
+    def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False,
+              deadline: float | None = None) -> None:
+        """rsl_rl's loop; with ``deadline`` (time.monotonic()) it stops after the iteration that passes it and
+        writes the final checkpoint."""
+        self.logger.deadline = deadline
+        try:
+            super().learn(num_learning_iterations, init_at_random_ep_len)
+        except TimeBudgetReached:
+            self.save(f"model_{self.current_learning_iteration}.pt")
+            if self.logger.writer is not None:
+                self.logger.stop_logging_writer()
+            print(f"wall-clock budget reached after iteration {self.current_learning_iteration}", flush=True)
 
     def save(self, path: str, infos: dict | None = None) -> None:
         """Write ``checkpoints/model_<it>.pt`` atomically, with the interface and config export needs."""
