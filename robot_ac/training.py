@@ -53,7 +53,8 @@ def train(args: Train) -> RunDirectory | None:
     from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
 
     spec = get_task(args.task)
-    ctx = resolve_distributed(args.distributed, parse_device(args.device), args.seed)
+    ctx = resolve_distributed(args.distributed, parse_device(args.device), args.seed,
+                              allow_cpu=args.algo == "symphony")
     resume_from = find_checkpoint(args.resume) if args.resume else None
     num_envs = args.num_envs or spec.num_envs
     iterations = args.max_iterations or spec.max_iterations
@@ -96,7 +97,8 @@ def train(args: Train) -> RunDirectory | None:
             })
             run.write_json("interface.json", spec.interface.to_dict())
         if args.algo == "symphony":
-            runner = OffPolicyRunner(env, args.symphony, run, ctx.device, infos, save_interval=args.save_interval)
+            runner = OffPolicyRunner(env, args.symphony, run, ctx.device, infos, save_interval=args.save_interval,
+                                     world_size=ctx.world_size)
             steps_per_iteration = args.symphony.steps_per_iteration
         else:
             runner = RobotAcOnPolicyRunner(env, copy.deepcopy(train_cfg), run, ctx.device, infos,

@@ -96,3 +96,21 @@ def test_single_env_humanoid_v5(tmp_path, cli):
     state = load_checkpoint(find_checkpoint(run))
     assert torch.allclose(state["actor_state_dict"]["max_action"], torch.full((17,), 0.4))
     assert load_manifest(run / "export" / "manifest.json").interface.action.clip == pytest.approx(0.4)
+
+
+def test_symphony_under_torchrun_on_cpu(tmp_path):
+    """`--distributed` with two CPU ranks (gloo): both train, only rank 0 writes the run directory, and the
+    parameters it saves equal rank 1's (gradients are averaged every update)."""
+    import subprocess
+    import sys
+
+    args = ["train", "--algo", "symphony", "--task", "mujoco-humanoid", "--distributed", "--max-iterations", "12",
+            "--run-root", str(tmp_path), *SMALL, "--symphony.warmup-transitions", "64"]
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                             "--master_port=29531", "-m", "robot_ac.cli", *args],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "parameters identical on 2 ranks" in result.stdout
+    (run,) = (tmp_path / "mujoco-humanoid").iterdir()
+    assert json.loads((run / "config.json").read_text())["world_size"] == 2
+    assert load_checkpoint(find_checkpoint(run))["symphony_state"]["num_updates"] > 0

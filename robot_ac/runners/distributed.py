@@ -29,9 +29,10 @@ class DistributedContext:
 
 
 def resolve_distributed(
-    distributed: bool, device: str, seed: int, environ: Mapping[str, str] | None = None
+    distributed: bool, device: str, seed: int, environ: Mapping[str, str] | None = None, allow_cpu: bool = False
 ) -> DistributedContext:
-    """Rank, device and seed for this process; single-process when ``distributed`` is False."""
+    """Rank, device and seed for this process; single-process when ``distributed`` is False. ``allow_cpu``: the
+    learner forms its own process group (Symphony: gloo on CPU, NCCL on CUDA), so CPU ranks are fine."""
     if not distributed:
         return DistributedContext(rank=0, local_rank=0, world_size=1, device=device, seed=seed)
     env = os.environ if environ is None else environ
@@ -46,7 +47,11 @@ def resolve_distributed(
         raise RobotAcError(f"inconsistent torchrun ranks: RANK={rank}, LOCAL_RANK={local_rank}, "
                            f"WORLD_SIZE={world_size}")
     if not device.startswith("cuda"):
-        raise RobotAcError(f"--distributed needs --device cuda (rsl_rl's multi-GPU path uses NCCL); got '{device}'")
+        if not allow_cpu:
+            raise RobotAcError(f"--distributed needs --device cuda (rsl_rl's multi-GPU path uses NCCL); got "
+                               f"'{device}' (Symphony also runs on CPU ranks over gloo)")
+        return DistributedContext(rank=rank, local_rank=local_rank, world_size=world_size, device=device,
+                                  seed=seed + rank)
     return DistributedContext(
         rank=rank, local_rank=local_rank, world_size=world_size, device=f"cuda:{local_rank}", seed=seed + rank
     )

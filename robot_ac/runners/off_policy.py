@@ -38,11 +38,15 @@ class OffPolicyRunner:
     """Symphony on an rsl_rl VecEnv; ``run=None`` on non-main ranks."""
 
     def __init__(self, env: Any, cfg: SymphonyConfig, run: RunDirectory | None, device: str,
-                 checkpoint_infos: dict[str, Any], save_interval: int, plot_every: int = 10) -> None:
+                 checkpoint_infos: dict[str, Any], save_interval: int, plot_every: int = 10,
+                 world_size: int = 1) -> None:
         self.env, self.cfg, self.run, self.device = env, cfg, run, device
         self.checkpoint_infos = checkpoint_infos
         self.steps_per_iteration, self.save_interval, self.plot_every = cfg.steps_per_iteration, save_interval, plot_every
         self.obs_dim = int(env.get_observations()["policy"].shape[-1])
+        if world_size > 1 and not torch.distributed.is_initialized():
+            # torchrun's environment gives rank and world size; Symphony averages gradients over this group.
+            torch.distributed.init_process_group(backend="nccl" if str(device).startswith("cuda") else "gloo")
         # Actors are bounded by tanh: built to the env's action bound where it declares one (Gymnasium), else 1.
         self.algorithm = Symphony(self.obs_dim, env.num_actions, cfg, device=device,
                                   max_action=getattr(env, "action_limit", 1.0))
@@ -111,6 +115,19 @@ class OffPolicyRunner:
             if out_of_time:
                 print(f"wall-clock budget reached after iteration {it}", flush=True)
                 break
+        if torch.distributed.is_initialized():
+            self._check_ranks_agree()
+
+    def _check_ranks_agree(self) -> None:
+        """Averaged gradients keep every rank's networks identical; a difference means a rank went its own way."""
+        params = torch.cat([p.detach().double().flatten() for p in self.algorithm.params])
+        low, high = params.clone(), params.clone()
+        torch.distributed.all_reduce(low, op=torch.distributed.ReduceOp.MIN)
+        torch.distributed.all_reduce(high, op=torch.distributed.ReduceOp.MAX)
+        if not torch.equal(low, high):
+            raise RobotAcError(f"data-parallel ranks disagree on {(low != high).sum().item()} parameters")
+        if self.run is not None:
+            print(f"parameters identical on {torch.distributed.get_world_size()} ranks", flush=True)
 
     def save(self, path: Path) -> None:
         if self.run is None:
