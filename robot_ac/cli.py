@@ -152,6 +152,8 @@ class BenchSymphony:
     """Parallel env counts measured after the single-env comparison."""
     steps: int = 10
     """Timed env steps per measurement (each with 3 updates)."""
+    compiled: bool = False
+    """Also time the single-env loop with torch.compile'd networks."""
     out_dir: Path = Path("benchmarks/results")
 
 
@@ -334,7 +336,7 @@ def run_bench(args: Bench) -> None:
     if isinstance(args.target, BenchSymphony):
         from robot_ac.algorithms.bench import bench_symphony
 
-        bench_symphony(args.target.out_dir, args.target.num_envs, args.target.steps)
+        bench_symphony(args.target.out_dir, args.target.num_envs, args.target.steps, compiled=args.target.compiled)
         return
     if isinstance(args.target, BenchReplay):
         from robot_ac.replay.bench import bench_replay

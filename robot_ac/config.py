@@ -126,6 +126,8 @@ class SymphonyConfig:
     """Divide rewards by the mean |r| of the buffer at the first update (paper eq. 4)."""
     mixed_precision: bool = False
     """Run the networks under torch.autocast in bfloat16 (losses stay float32; no grad scaler needed)."""
+    compile: bool = False
+    """torch.compile the actor and critics (first update compiles: ~45 s on 2 CPU cores); see benchmarks/README."""
     eps: float = 1e-6
     """Added to every denominator: the advantage's |Q̄| and the reward scale r̄."""
     steps_per_iteration: int = 24

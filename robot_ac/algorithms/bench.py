@@ -143,11 +143,19 @@ def _plot(rows: list[dict[str, Any]]) -> bytes:
 
 
 def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), steps: int = 10,
-                   device: str = "cpu") -> dict[str, Any]:
+                   device: str = "cpu", compiled: bool = False) -> dict[str, Any]:
+    """``compiled``: also time the single-env loop with ``torch.compile``d networks (after compiling)."""
+    from dataclasses import replace
+
     from robot_ac.bench import machine_info
 
     cfg = SymphonyConfig()
     rows = []
+    compiled_row = None
+    if compiled:
+        print("1 env, torch.compile: compiling (first updates) and timing ...", flush=True)
+        compiled_row = _measure(1, replace(cfg, compile=True), steps, with_reference=False)
+        print(f"  {compiled_row['env_steps_per_s']:8.2f} env-steps/s compiled", flush=True)
     for n in (1, *num_envs):
         print(f"{n} env(s): filling a {cfg.buffer_capacity:,}-transition buffer and timing {steps} steps ...",
               flush=True)
@@ -163,6 +171,10 @@ def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), ste
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     result = {"benchmark": "symphony", "created": stamp, "env": "Humanoid-v5", "config": cfg.__dict__,
               "rows": rows, "machine": machine_info(device)}
+    if compiled_row is not None:
+        result["compiled_single_env"] = compiled_row
+        result["compiled_speedup"] = compiled_row["env_steps_per_s"] / rows[0]["env_steps_per_s"]
+        print(f"torch.compile: {result['compiled_speedup']:.2f}x the eager single-env loop")
     name = f"bench_symphony_{stamp}"
     atomic_write_json(out_dir / f"{name}.json", result)
     atomic_write_bytes(out_dir / f"{name}.png", _plot(rows))

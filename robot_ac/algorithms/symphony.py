@@ -124,6 +124,10 @@ class Symphony:
             for tensor in chain(self.actor.state_dict().values(), self.critic.state_dict().values()):
                 dist.broadcast(tensor, src=0)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
+        if cfg.compile:
+            # In place (nn.Module.compile): state_dict keys and checkpoints stay those of the eager modules.
+            for module in (self.actor, self.critic, self.target_critic):
+                module.compile()
         self.params = [*self.actor.parameters(), *self.critic.parameters()]
         self.optimizer = torch.optim.AdamW(self.params, lr=cfg.learning_rate, betas=cfg.adam_betas,
                                            weight_decay=cfg.weight_decay)
