@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import tyro
 
-from robot_ac.config import PpoConfig, SymphonyConfig
+from robot_ac.config import AacdConfig, PpoConfig, SymphonyConfig
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
 
@@ -31,8 +31,12 @@ class Train:
     """Parallel environments; default: the task's (sized for a 2-core CPU)."""
     max_iterations: int | None = None
     """Iterations; default: the task's. With --resume, iterations to add."""
-    algo: Literal["ppo", "symphony"] = "ppo"
-    """ppo: on-policy (rsl_rl); symphony: off-policy with swaddling and fading replay (--symphony.* settings)."""
+    algo: Literal["ppo", "symphony", "aacd"] = "ppo"
+    """ppo: on-policy (rsl_rl; asymmetric where the task has a 'critic' group); symphony: off-policy with swaddling
+    and fading replay (--symphony.*); aacd: PPO whose critic starts as --teacher's (--aacd.*)."""
+    teacher: Path | None = None
+    """AACD: the teacher's run directory or checkpoint (PPO on privileged state; its critic input must be this
+    task's 'critic' group)."""
     seed: int = 42
     """Seed for torch, numpy and the simulator (rank r of a distributed run uses seed + r)."""
     run_root: Path = Path("runs")
@@ -58,6 +62,8 @@ class Train:
     """PPO settings; flags you leave unset keep the task's own defaults."""
     symphony: SymphonyConfig = field(default_factory=SymphonyConfig)
     """Symphony settings (with --algo symphony); defaults are the paper's."""
+    aacd: AacdConfig = field(default_factory=AacdConfig)
+    """AACD settings (with --algo aacd)."""
 
 
 @dataclass

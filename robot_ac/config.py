@@ -37,8 +37,10 @@ class PpoConfig:
     clip_actions: float | None = None
     """Clip actions to [-x, x] before the environment sees them; None leaves them to the task."""
 
-    def to_rsl_rl(self, *, seed: int, device: str, save_interval: int, experiment_name: str) -> dict[str, Any]:
-        """The train_cfg dict rsl_rl's OnPolicyRunner expects (rsl-rl-lib 5.5)."""
+    def to_rsl_rl(self, *, seed: int, device: str, save_interval: int, experiment_name: str,
+                  critic_groups: tuple[str, ...] = ("policy",)) -> dict[str, Any]:
+        """The train_cfg dict rsl_rl's OnPolicyRunner expects (rsl-rl-lib 5.5); ``critic_groups``: what the critic
+        reads (a privileged ``critic`` group where the task has one: asymmetric actor-critic)."""
         return {
             "seed": seed,
             "device": device,
@@ -48,7 +50,7 @@ class PpoConfig:
             "run_name": "",
             "logger": "tensorboard",
             "check_for_nan": True,
-            "obs_groups": {"actor": ["policy"], "critic": ["policy"]},
+            "obs_groups": {"actor": ["policy"], "critic": list(critic_groups)},
             "clip_actions": self.clip_actions,
             "actor": {
                 "class_name": "MLPModel",
@@ -132,3 +134,11 @@ class SymphonyConfig:
     """Added to every denominator: the advantage's |Q̄| and the reward scale r̄."""
     steps_per_iteration: int = 24
     """Runner: vectorised env steps per iteration (one progress line; checkpoints every --save-interval)."""
+
+
+@dataclass(frozen=True)
+class AacdConfig:
+    """Stage-2 settings of ``train --algo aacd``."""
+
+    freeze_critic: bool = False
+    """Keep the teacher's critic fixed (True) or fine-tune it with the student's PPO value loss (False)."""

@@ -60,6 +60,9 @@ def train(args: Train) -> RunDirectory | None:
     iterations = args.max_iterations or spec.max_iterations
     if num_envs < 1 or iterations < 1:
         raise RobotAcError(f"--num-envs ({num_envs}) and --max-iterations ({iterations}) must be positive")
+    if (args.algo == "aacd") != (args.teacher is not None):
+        raise RobotAcError("--algo aacd needs --teacher RUN (a PPO run on privileged state), and --teacher needs "
+                           "--algo aacd")
     if args.max_wall_time_s is not None and args.distributed:
         raise RobotAcError("--max-wall-time-s is not supported with --distributed (ranks would stop at different "
                            "iterations)")
@@ -85,7 +88,8 @@ def train(args: Train) -> RunDirectory | None:
             train_cfg = symphony_train_cfg(args.symphony)
         else:
             train_cfg = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
-                                      experiment_name=spec.name)
+                                      experiment_name=spec.name,
+                                      critic_groups=("critic",) if "critic" in obs_dims else ("policy",))
         infos = {"interface": spec.interface.to_dict(), "train_cfg": copy.deepcopy(train_cfg), "obs_dims": obs_dims}
         if run:
             run.write_json("config.json", {
@@ -104,6 +108,16 @@ def train(args: Train) -> RunDirectory | None:
             runner = RobotAcOnPolicyRunner(env, copy.deepcopy(train_cfg), run, ctx.device, infos,
                                            verbose=args.verbose)
             steps_per_iteration = ppo.num_steps_per_env
+            if args.algo == "aacd" and not resume_from:
+                from robot_ac.algorithms.aacd import hand_over_critic
+
+                infos["teacher"] = hand_over_critic(runner.alg.critic, args.teacher, args.aacd.freeze_critic)
+                print(f"critic handed over from teacher {infos['teacher']['checkpoint']} "
+                      f"({'frozen' if args.aacd.freeze_critic else 'fine-tuned'})")
+                if run:
+                    run.write_json("teacher.json", infos["teacher"])
+            elif args.algo == "aacd":
+                runner.alg.critic.requires_grad_(not args.aacd.freeze_critic)
         if resume_from:
             runner.load(str(resume_from))
             print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")

@@ -1,0 +1,84 @@
+"""``humanoid-walk``: Newton's MuJoCo humanoid walks forward at a commanded speed, joint-position actions, 50 Hz."""
+
+from __future__ import annotations
+
+from robot_ac.config import PpoConfig
+from robot_ac.export.manifest import ActionSpec, ObservationTerm, PolicyInterface
+from robot_ac.tasks import EnvOptions, TaskSpec
+from sim.robots import humanoid
+
+NUM_JOINTS = len(humanoid.JOINT_NAMES)
+CONTROL_PERIOD_S = 1 / 50
+"""sim dt 1/150 s x decimation 3 (``sim.tasks.locomotion.env_cfg``)."""
+NJMAX = 128
+"""Constraint rows per env: joint limits + 4 rows per frictional contact (pyramidal cone, condim 3). Measured: at
+most 34 rows with random actions, 50 with the robot lying on the ground (``tests/test_humanoid_task.py`` checks)."""
+NCONMAX = 32
+"""Contacts per env: measured at most 8 with random actions, 12 lying on the ground."""
+
+
+def _robot():
+    from sim.tasks.locomotion.env_cfg import LocomotionRobot
+
+    return LocomotionRobot(action_scale=humanoid.ACTION_SCALE, min_base_height=0.8, max_tilt_rad=1.0,
+                           njmax=NJMAX, nconmax=NCONMAX, lin_vel_x=(0.0, 1.0), lin_vel_y=(0.0, 0.0),
+                           ang_vel_z=(0.0, 0.0))
+
+
+INTERFACE = PolicyInterface(
+    task="humanoid-walk",
+    robot="mujoco_humanoid",
+    joints=humanoid.joint_specs(),
+    control_period_s=CONTROL_PERIOD_S,
+    observations=[
+        ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity",
+                        description="torso angular velocity in the torso frame (rad/s), an IMU's gyro"),
+        ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity",
+                        description="unit gravity direction in the torso frame, from the IMU orientation"),
+        ObservationTerm(name="velocity_command", size=3, source="command",
+                        description="commanded torso velocity: forward vx (m/s), sideways vy (m/s), yaw rate (rad/s), "
+                                    "in the torso's heading frame"),
+        ObservationTerm(name="joint_pos", size=NUM_JOINTS, source="joint_state", quantity="position",
+                        joint_names=humanoid.JOINT_NAMES,
+                        offset=[humanoid.DEFAULT_POSE[n] for n in humanoid.JOINT_NAMES],
+                        description="joint positions relative to the default pose (rad)"),
+        ObservationTerm(name="joint_vel", size=NUM_JOINTS, source="joint_state", quantity="velocity",
+                        joint_names=humanoid.JOINT_NAMES, description="joint velocities (rad/s)"),
+        ObservationTerm(name="actions", size=NUM_JOINTS, source="previous_action",
+                        description="the policy's previous output, before scaling"),
+    ],
+    action=ActionSpec(type="joint_position", joint_names=humanoid.JOINT_NAMES,
+                      scale=[humanoid.ACTION_SCALE] * NUM_JOINTS,
+                      offset=[humanoid.DEFAULT_POSE[n] for n in humanoid.JOINT_NAMES]),
+)
+
+
+def _make_gym_env(opts: EnvOptions):
+    from isaaclab.envs import ManagerBasedRLEnv
+
+    from sim.tasks.locomotion.env_cfg import make_locomotion_env_cfg
+
+    return ManagerBasedRLEnv(make_locomotion_env_cfg(opts, robot_cfg=humanoid.humanoid_cfg(), robot=_robot()))
+
+
+def _make_env(opts: EnvOptions):
+    from sim.bootstrap import wrap_for_rsl_rl
+    from sim.tasks.locomotion.env_cfg import survived
+
+    return wrap_for_rsl_rl(_make_gym_env(opts), success=survived)
+
+
+HUMANOID_WALK_TASK = TaskSpec(
+    name="humanoid-walk",
+    gym_id="RobotAc-Humanoid-Walk-v0",
+    description="MuJoCo humanoid (21 joints): walk forward at a commanded 0-1 m/s by joint-position targets, 50 Hz.",
+    interface=INTERFACE,
+    make_env=_make_env,
+    make_gym_env=_make_gym_env,
+    ppo=PpoConfig(num_steps_per_env=32, actor_hidden_dims=(128, 128, 128), critic_hidden_dims=(128, 128, 128),
+                  obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
+                  entropy_coef=0.005),
+    max_iterations=1500,
+    num_envs=64,
+    success_metric="episode reaches its 10 s time limit without falling (torso above 0.8 m, tilt under 1 rad)",
+)

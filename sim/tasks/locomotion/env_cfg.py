@@ -1,0 +1,215 @@
+"""Velocity-command locomotion on flat ground with joint-position actions (manager-based Isaac Lab env).
+
+Robot-agnostic: :func:`make_locomotion_env_cfg` takes the robot config and a few robot numbers (action scale, fall
+height, command ranges); ``config/<robot>.py`` fills them in. Terms are Isaac Lab's shared MDP functions
+(``isaaclab.envs.mdp``, and the velocity-tracking rewards of ``isaaclab_tasks.core.velocity.mdp``), imported by name.
+
+Observation groups:
+
+* ``policy``: what a real legged robot measures or is told, in order: IMU angular velocity and projected gravity
+  (torso frame), the velocity command, joint positions relative to the default pose, joint velocities, and the
+  policy's previous action. Noisy in training (``enable_corruption``).
+* ``critic``: the same terms without noise, then privileged state the robot cannot measure directly: base linear
+  velocity (torso frame) and base height. For asymmetric actor-critic training; rsl_rl maps groups to networks.
+
+The ground is a local collision plane (``sim/assets/ground/plane.usda``): Isaac Lab's default ground is a Nucleus
+download. One episode lasts :data:`EPISODE_LENGTH_S` unless the robot falls (base too low or tilted too far).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import isaaclab.envs.mdp as mdp
+import isaaclab.sim as sim_utils
+from isaaclab.assets import ArticulationCfg, AssetBaseCfg
+from isaaclab.envs import ManagerBasedRLEnvCfg
+from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg
+from isaaclab.managers import TerminationTermCfg
+from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.utils import configclass
+from isaaclab.utils.noise import UniformNoiseCfg
+from isaaclab_tasks.core.velocity.mdp.rewards import track_ang_vel_z_world_exp, track_lin_vel_xy_yaw_frame_exp
+
+from robot_ac.tasks import EnvOptions
+from sim import ASSETS_DIR
+from sim.bootstrap import check_local_assets, newton_physics
+
+GROUND_USD = ASSETS_DIR / "ground" / "plane.usda"
+SIM_DT = 1 / 150
+"""Physics step, s. MuJoCo needs a contact time constant (``solref``) of at least 2 steps; the humanoid's 0.015 s
+allows 1/150 s, which runs ~30 % faster on CPU than 1/200 s (the MJCF's own step is 1/180 s)."""
+DECIMATION = 3
+"""Physics steps per policy step: 50 Hz control."""
+EPISODE_LENGTH_S = 10.0
+COMMAND_NAME = "base_velocity"
+
+
+@dataclass(frozen=True)
+class LocomotionRobot:
+    """What the locomotion task needs to know about a robot besides its ArticulationCfg."""
+
+    action_scale: float
+    """rad of joint-target offset from the default pose per unit of action."""
+    min_base_height: float
+    """The episode ends (a fall) when the base is lower than this, m."""
+    max_tilt_rad: float
+    """The episode ends (a fall) when the base tilts further than this from upright, rad."""
+    njmax: int
+    """MuJoCo-Warp constraint rows per env (joint limits + 4 per frictional contact, pyramidal cone)."""
+    nconmax: int
+    """MuJoCo-Warp contacts per env."""
+    lin_vel_x: tuple[float, float] = (0.0, 1.0)
+    """Forward velocity command range, m/s (torso heading frame)."""
+    lin_vel_y: tuple[float, float] = (0.0, 0.0)
+    """Sideways velocity command range, m/s."""
+    ang_vel_z: tuple[float, float] = (0.0, 0.0)
+    """Yaw-rate command range, rad/s."""
+
+
+@configclass
+class LocomotionSceneCfg(InteractiveSceneCfg):
+    """A local ground plane (friction 1, no bounce) and the robot; no lights (Nucleus textures)."""
+
+    ground = AssetBaseCfg(
+        prim_path="/World/ground",
+        spawn=sim_utils.GroundPlaneCfg(
+            usd_path=str(GROUND_USD),
+            physics_material=sim_utils.RigidBodyMaterialCfg(static_friction=1.0, dynamic_friction=1.0,
+                                                            restitution=0.0),
+        ),
+    )
+    robot: ArticulationCfg = None  # type: ignore[assignment]
+
+
+@configclass
+class PolicyObservationsCfg(ObservationGroupCfg):
+    """What the real robot provides (in order); noise levels are Isaac Lab's velocity-task ones."""
+
+    base_ang_vel = ObservationTermCfg(func=mdp.base_ang_vel, noise=UniformNoiseCfg(n_min=-0.2, n_max=0.2))
+    projected_gravity = ObservationTermCfg(func=mdp.projected_gravity,
+                                           noise=UniformNoiseCfg(n_min=-0.05, n_max=0.05))
+    velocity_command = ObservationTermCfg(func=mdp.generated_commands, params={"command_name": COMMAND_NAME})
+    joint_pos = ObservationTermCfg(func=mdp.joint_pos_rel, noise=UniformNoiseCfg(n_min=-0.01, n_max=0.01))
+    joint_vel = ObservationTermCfg(func=mdp.joint_vel_rel, noise=UniformNoiseCfg(n_min=-1.5, n_max=1.5))
+    actions = ObservationTermCfg(func=mdp.last_action)
+
+    def __post_init__(self):
+        self.enable_corruption = True
+        self.concatenate_terms = True
+
+
+@configclass
+class CriticObservationsCfg(ObservationGroupCfg):
+    """The policy's terms without noise, then privileged state (appended, so the policy's slice comes first)."""
+
+    base_ang_vel = ObservationTermCfg(func=mdp.base_ang_vel)
+    projected_gravity = ObservationTermCfg(func=mdp.projected_gravity)
+    velocity_command = ObservationTermCfg(func=mdp.generated_commands, params={"command_name": COMMAND_NAME})
+    joint_pos = ObservationTermCfg(func=mdp.joint_pos_rel)
+    joint_vel = ObservationTermCfg(func=mdp.joint_vel_rel)
+    actions = ObservationTermCfg(func=mdp.last_action)
+    base_lin_vel = ObservationTermCfg(func=mdp.base_lin_vel)
+    """Privileged: torso linear velocity in the torso frame, m/s."""
+    base_height = ObservationTermCfg(func=mdp.base_pos_z)
+    """Privileged: torso height above the env origin (the ground), m."""
+
+    def __post_init__(self):
+        self.enable_corruption = False
+        self.concatenate_terms = True
+
+
+@configclass
+class ObservationsCfg:
+    policy: PolicyObservationsCfg = PolicyObservationsCfg()
+    critic: CriticObservationsCfg = CriticObservationsCfg()
+
+
+@configclass
+class ActionsCfg:
+    joint_pos: mdp.JointPositionActionCfg = None  # type: ignore[assignment]
+
+
+@configclass
+class CommandsCfg:
+    base_velocity = mdp.UniformVelocityCommandCfg(
+        asset_name="robot",
+        resampling_time_range=(5.0, 5.0),
+        rel_standing_envs=0.1,
+        heading_command=False,
+        debug_vis=False,  # the arrow markers load Nucleus meshes
+        ranges=mdp.UniformVelocityCommandCfg.Ranges(lin_vel_x=(0.0, 1.0), lin_vel_y=(0.0, 0.0), ang_vel_z=(0.0, 0.0)),
+    )
+
+
+@configclass
+class RewardsCfg:
+    """Track the command, stay up; small penalties keep the motion smooth and cheap. Weights are per step."""
+
+    track_lin_vel_xy = RewardTermCfg(func=track_lin_vel_xy_yaw_frame_exp, weight=1.0,
+                                     params={"command_name": COMMAND_NAME, "std": 0.5})
+    track_ang_vel_z = RewardTermCfg(func=track_ang_vel_z_world_exp, weight=0.5,
+                                    params={"command_name": COMMAND_NAME, "std": 0.5})
+    alive = RewardTermCfg(func=mdp.is_alive, weight=0.5)
+    fallen = RewardTermCfg(func=mdp.is_terminated, weight=-10.0)
+    upright = RewardTermCfg(func=mdp.flat_orientation_l2, weight=-1.0)
+    lin_vel_z = RewardTermCfg(func=mdp.lin_vel_z_l2, weight=-0.2)
+    action_rate = RewardTermCfg(func=mdp.action_rate_l2, weight=-0.01)
+    torques = RewardTermCfg(func=mdp.joint_torques_l2, weight=-2.0e-5)
+    """Squared joint torques: the copper-loss (energy) proxy of Isaac Lab's humanoid velocity tasks."""
+    joint_limits = RewardTermCfg(func=mdp.joint_pos_limits, weight=-1.0)
+
+
+@configclass
+class TerminationsCfg:
+    time_out = TerminationTermCfg(func=mdp.time_out, time_out=True)
+    base_too_low = TerminationTermCfg(func=mdp.root_height_below_minimum, params={"minimum_height": 0.0})
+    fallen_over = TerminationTermCfg(func=mdp.bad_orientation, params={"limit_angle": 1.0})
+
+
+@configclass
+class EventsCfg:
+    reset_base = EventTermCfg(func=mdp.reset_root_state_uniform, mode="reset",
+                              params={"pose_range": {"yaw": (-3.14159, 3.14159)}, "velocity_range": {}})
+    reset_joints = EventTermCfg(func=mdp.reset_joints_by_offset, mode="reset",
+                                params={"position_range": (-0.05, 0.05), "velocity_range": (0.0, 0.0)})
+
+
+@configclass
+class LocomotionEnvCfg(ManagerBasedRLEnvCfg):
+    scene: LocomotionSceneCfg = LocomotionSceneCfg(num_envs=64, env_spacing=3.0)
+    observations: ObservationsCfg = ObservationsCfg()
+    actions: ActionsCfg = ActionsCfg()
+    commands: CommandsCfg = CommandsCfg()
+    rewards: RewardsCfg = RewardsCfg()
+    terminations: TerminationsCfg = TerminationsCfg()
+    events: EventsCfg = EventsCfg()
+
+
+def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, robot: LocomotionRobot
+                            ) -> LocomotionEnvCfg:
+    """A complete velocity-tracking config for ``robot_cfg``; all joints are commanded, in articulation order."""
+    cfg = LocomotionEnvCfg()
+    cfg.seed = opts.seed
+    cfg.decimation = DECIMATION
+    cfg.episode_length_s = EPISODE_LENGTH_S
+    cfg.sim.dt = SIM_DT
+    cfg.sim.render_interval = DECIMATION
+    cfg.sim.device = opts.device
+    cfg.sim.physics = newton_physics(opts.device, njmax=robot.njmax, nconmax=robot.nconmax)
+    cfg.scene.num_envs = opts.num_envs
+    cfg.scene.robot = robot_cfg
+    cfg.actions.joint_pos = mdp.JointPositionActionCfg(asset_name="robot", joint_names=[".*"],
+                                                       scale=robot.action_scale, use_default_offset=True,
+                                                       preserve_order=True)
+    cfg.commands.base_velocity.ranges = mdp.UniformVelocityCommandCfg.Ranges(
+        lin_vel_x=robot.lin_vel_x, lin_vel_y=robot.lin_vel_y, ang_vel_z=robot.ang_vel_z)
+    cfg.terminations.base_too_low.params["minimum_height"] = robot.min_base_height
+    cfg.terminations.fallen_over.params["limit_angle"] = robot.max_tilt_rad
+    check_local_assets(cfg.scene, "locomotion.scene")
+    return cfg
+
+
+def survived(env) -> "torch.Tensor":  # noqa: F821
+    """Success: the episode ran to its time limit without a fall."""
+    return env.reset_time_outs & ~env.reset_terminated
