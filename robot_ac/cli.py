@@ -85,6 +85,17 @@ class Play:
 
 
 @dataclass
+class Eval(Play):
+    """Success rate of a policy over N randomised episodes, with a 95% confidence interval (Wilson). Each env
+    contributes its first episode only, so short failing episodes do not crowd out long ones."""
+
+    episodes: int = 100
+    """Episodes (= environments: one episode each)."""
+    num_envs: int = 0
+    """0: as many as --episodes."""
+
+
+@dataclass
 class Export:
     """Export a trained policy: policy.onnx, policy.pt (TorchScript) and manifest.json."""
 
@@ -276,6 +287,7 @@ class Tasks:
 Command = (
     Annotated[Train, tyro.conf.subcommand("train")]
     | Annotated[Play, tyro.conf.subcommand("play")]
+    | Annotated[Eval, tyro.conf.subcommand("eval")]
     | Annotated[Export, tyro.conf.subcommand("export")]
     | Annotated[Bench, tyro.conf.subcommand("bench")]
     | Annotated[Deploy, tyro.conf.subcommand("deploy")]
@@ -441,7 +453,7 @@ def run_tasks(_: Tasks) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
-    handlers = {Train: run_train, Play: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
+    handlers = {Train: run_train, Play: run_play, Eval: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
                 Replay: run_replay, Record: run_record, Tactile: run_tactile, Tasks: run_tasks}
     try:
         handlers[type(args)](args)

@@ -33,8 +33,23 @@ class EpisodeStats:
     max_return: float
     mean_length: float
     success_rate: float
+    success_interval: tuple[float, float]
+    """95% Wilson score interval of the success rate."""
     returns: list[float]
     lengths: list[int]
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[float, float]:
+    """Confidence interval of a binomial rate (Wilson score; sensible at 0%, 100% and few trials)."""
+    if trials == 0:
+        return (0.0, 1.0)
+    rate = successes / trials
+    centre = (rate + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z * np.sqrt(rate * (1 - rate) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
+    # At 0% and 100% the bound is exactly the rate; the formula gets there only up to round-off.
+    low = 0.0 if successes == 0 else float(max(0.0, centre - half))
+    high = 1.0 if successes == trials else float(min(1.0, centre + half))
+    return (low, high)
 
 
 def _onnx_policy(onnx_path: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
@@ -64,9 +79,13 @@ def load_policy(target: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
     return (lambda obs: deterministic_actions(actor, obs)), PolicyInterface.from_dict(state["infos"]["interface"])
 
 
-def rollout(env, policy: PolicyFn, episodes: int) -> EpisodeStats:
-    """Step every env until ``episodes`` episodes have finished; count them in the order they finish."""
+def rollout(env, policy: PolicyFn, episodes: int, first_per_env: bool = False) -> EpisodeStats:
+    """Step every env until ``episodes`` episodes have finished; count them in the order they finish, or with
+    ``first_per_env`` only each env's first episode (needs ``episodes <= num_envs``; unbiased by episode length)."""
+    if first_per_env and episodes > env.num_envs:
+        raise RobotAcError(f"{episodes} first episodes need at least as many envs, have {env.num_envs}")
     returns, lengths, successes = [], [], []
+    counted = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
     episode_return = torch.zeros(env.num_envs, device=env.device)
     episode_length = torch.zeros(env.num_envs, dtype=torch.long, device=env.device)
     obs = env.get_observations()["policy"]
@@ -79,6 +98,9 @@ def rollout(env, policy: PolicyFn, episodes: int) -> EpisodeStats:
         if done_ids.numel():
             success = extras.get("success")
             for i in done_ids.tolist():
+                if first_per_env and (counted[i] or i >= episodes):
+                    continue
+                counted[i] = True
                 returns.append(float(episode_return[i]))
                 lengths.append(int(episode_length[i]))
                 successes.append(bool(success[i]) if success is not None else False)
@@ -88,13 +110,20 @@ def rollout(env, policy: PolicyFn, episodes: int) -> EpisodeStats:
     r = np.asarray(returns)
     return EpisodeStats(episodes=episodes, mean_return=float(r.mean()), std_return=float(r.std()),
                         min_return=float(r.min()), max_return=float(r.max()), mean_length=float(np.mean(lengths)),
-                        success_rate=float(np.mean(successes)), returns=returns, lengths=lengths)
+                        success_rate=float(np.mean(successes)),
+                        success_interval=wilson_interval(sum(successes), len(successes)), returns=returns,
+                        lengths=lengths)
 
 
 def play(args: Play) -> EpisodeStats:
+    """``play`` (and ``eval``, a Play subclass: one episode per env)."""
+    from robot_ac.cli import Eval
+
     device = parse_device(args.device)
-    if args.episodes < 1 or args.num_envs < 1:
-        raise RobotAcError(f"--episodes ({args.episodes}) and --num-envs ({args.num_envs}) must be positive")
+    first_per_env = isinstance(args, Eval)
+    num_envs = args.num_envs or (args.episodes if first_per_env else 0)
+    if args.episodes < 1 or num_envs < 1:
+        raise RobotAcError(f"--episodes ({args.episodes}) and --num-envs ({num_envs}) must be positive")
     policy, interface = load_policy(args.policy, device)
     spec = get_task(args.task or interface.task)
     if spec.interface.observation_size != interface.observation_size or \
@@ -103,17 +132,19 @@ def play(args: Play) -> EpisodeStats:
                            f"{interface.action_size} actions; task '{spec.name}' has "
                            f"{spec.interface.observation_size} and {spec.interface.action_size}")
     seed_everything(args.seed)
-    env = spec.make_env(EnvOptions(num_envs=args.num_envs, device=device, seed=args.seed))
+    env = spec.make_env(EnvOptions(num_envs=num_envs, device=device, seed=args.seed))
     started = time.monotonic()
     try:
-        stats = rollout(env, policy, args.episodes)
+        stats = rollout(env, policy, args.episodes, first_per_env)
     finally:
         env.close()
     print(f"{spec.name}: {stats.episodes} episodes in {time.monotonic() - started:.1f} s")
     print(f"  return   {stats.mean_return:.3f} ± {stats.std_return:.3f} (min {stats.min_return:.3f}, "
           f"max {stats.max_return:.3f})")
     print(f"  length   {stats.mean_length:.1f} steps")
-    print(f"  success  {100 * stats.success_rate:.0f}% ({spec.success_metric})")
+    low, high = stats.success_interval
+    print(f"  success  {100 * stats.success_rate:.0f}% (95% CI {100 * low:.0f}-{100 * high:.0f}%: "
+          f"{spec.success_metric or 'the task reports no success'})")
     if args.json_out:
         atomic_write_json(args.json_out, {"task": spec.name, "policy": str(args.policy), "seed": args.seed,
                                           **asdict(stats)})

@@ -33,7 +33,8 @@ def test_every_task_interface_round_trips(tmp_path, task_index):
     write_manifest(tmp_path / "manifest.json", manifest)
     loaded = load_manifest(tmp_path / "manifest.json")
     assert loaded == manifest
-    assert loaded.interface.observation_size == sum(t.size for t in manifest.interface.observations)
+    assert loaded.interface.observation_size == \
+        sum(t.size for t in manifest.interface.observations) * manifest.interface.history_length
 
 
 @pytest.mark.parametrize(

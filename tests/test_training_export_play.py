@@ -94,6 +94,22 @@ def test_play_is_seeded_and_reports_success(trained_cartpole, tmp_path, cli):
     assert results[0]["mean_length"] > 150, "a trained cartpole policy balances for most of the episode"
 
 
+def test_eval_reports_a_success_rate_with_its_confidence_interval(trained_cartpole, tmp_path, cli):
+    from robot_ac.play import wilson_interval
+
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(10, 10)[1] == 1.0
+    out = tmp_path / "eval.json"
+    code, stdout, err = cli(["eval", str(trained_cartpole / "export"), "--episodes", "24", "--json-out", str(out)])
+    assert code == 0, err
+    result = json.loads(out.read_text())
+    assert result["episodes"] == len(result["returns"]) == 24
+    low, high = result["success_interval"]
+    assert low <= result["success_rate"] <= high and high - low < 0.5
+    assert "95% CI" in stdout
+
+
 def test_resume_continues_from_checkpoint(trained_cartpole, tmp_path, cli):
     code, stdout, _ = cli(["train", "--resume", str(trained_cartpole), "--num-envs", "16", "--max-iterations", "2",
                            "--run-root", str(tmp_path)])

@@ -12,11 +12,12 @@ from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.tasks.cartpole import CARTPOLE_TASK
 from sim.tasks.cartpole.positions import CARTPOLE_POSITIONS_TASK
 from sim.tasks.gym_mujoco import MUJOCO_HUMANOID_TASK
+from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK
 from sim.tasks.locomotion.config.humanoid import HUMANOID_WALK_TASK
 from sim.tasks.reach.config.franka import FRANKA_REACH_TASK
 
 TASKS: list[TaskSpec] = [CARTPOLE_TASK, CARTPOLE_POSITIONS_TASK, FRANKA_REACH_TASK, MUJOCO_HUMANOID_TASK,
-                         HUMANOID_WALK_TASK]
+                         HUMANOID_WALK_TASK, G1_VELOCITY_TASK]
 
 
 def _gym_factory(spec: TaskSpec):

@@ -49,8 +49,8 @@ COMMAND_NAME = "base_velocity"
 class LocomotionRobot:
     """What the locomotion task needs to know about a robot besides its ArticulationCfg."""
 
-    action_scale: float
-    """rad of joint-target offset from the default pose per unit of action."""
+    action_scale: float | dict[str, float]
+    """rad of joint-target offset from the default pose per unit of action: one for all joints, or by joint name."""
     min_base_height: float
     """The episode ends (a fall) when the base is lower than this, m."""
     max_tilt_rad: float

@@ -1,0 +1,97 @@
+"""``g1-velocity``: the Unitree G1 (29 DoF) tracks a commanded planar velocity on flat ground, joint-position actions.
+
+The shared locomotion task (``sim.tasks.locomotion.env_cfg``) with the G1 of ``sim.robots.g1``: mjlab's motor
+gains, armature, torque limits, per-joint action scales and knees-bent default pose, and mjlab's flat G1 command
+ranges (vx, vy in [-1, 1] m/s, yaw rate in [-0.5, 0.5] rad/s; 10 % of the envs are told to stand). The policy reads
+what a real G1 measures (the pelvis IMU's gyro and orientation, joint encoders) plus the command and its previous
+action; its joints, default pose and action order are those of ``hardware_configs/unitree_g1.yaml``, 50 Hz. The
+shared 1/150 s physics step suits the G1 (its geoms' contact time constant, ``solref`` 0.02 s, spans 3 steps).
+"""
+
+from __future__ import annotations
+
+from robot_ac.config import PpoConfig
+from robot_ac.export.manifest import ActionSpec, ObservationTerm, PolicyInterface
+from robot_ac.tasks import EnvOptions, TaskSpec
+from sim.robots import g1
+
+NUM_JOINTS = len(g1.JOINT_NAMES)
+CONTROL_PERIOD_S = 1 / 50
+"""sim dt 1/150 s x decimation 3 (``sim.tasks.locomotion.env_cfg``)."""
+NJMAX = 256
+"""Constraint rows per env: joint limits + 4 rows per frictional contact (pyramidal cone, condim 3). Measured: 112
+rows standing on both feet (14 foot capsules, 2 contacts each), at most 120 with random actions or while falling
+(``tests/test_g1_task.py`` checks the fall). mjlab's flat G1 task allocates 300."""
+NCONMAX = 64
+"""Contacts per env: measured 28 standing on both soles, at most 30 with random actions or while falling."""
+MIN_BASE_HEIGHT = 0.45
+"""The episode ends when the pelvis is lower than this, m (it stands at 0.757 m, 0.73 m sagging under PD hold)."""
+MAX_TILT_RAD = 1.22
+"""The episode ends when the pelvis tilts further than this (70°, mjlab's ``fell_over`` limit)."""
+
+
+def _robot():
+    from sim.tasks.locomotion.env_cfg import LocomotionRobot
+
+    return LocomotionRobot(action_scale=dict(g1.ACTION_SCALE), min_base_height=MIN_BASE_HEIGHT,
+                           max_tilt_rad=MAX_TILT_RAD, njmax=NJMAX, nconmax=NCONMAX, lin_vel_x=(-1.0, 1.0),
+                           lin_vel_y=(-1.0, 1.0), ang_vel_z=(-0.5, 0.5))
+
+
+INTERFACE = PolicyInterface(
+    task="g1-velocity",
+    robot="unitree_g1",
+    joints=g1.joint_specs(),
+    control_period_s=CONTROL_PERIOD_S,
+    observations=[
+        ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity",
+                        description="pelvis angular velocity in the pelvis frame (rad/s), the pelvis IMU's gyro"),
+        ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity",
+                        description="unit gravity direction in the pelvis frame, from the pelvis IMU's orientation"),
+        ObservationTerm(name="velocity_command", size=3, source="command",
+                        description="commanded pelvis velocity: forward vx (m/s), sideways vy (m/s), yaw rate "
+                                    "(rad/s), in the pelvis' heading frame"),
+        ObservationTerm(name="joint_pos", size=NUM_JOINTS, source="joint_state", quantity="position",
+                        joint_names=g1.JOINT_NAMES, offset=[g1.DEFAULT_POSE[n] for n in g1.JOINT_NAMES],
+                        description="joint positions relative to the default pose (rad)"),
+        ObservationTerm(name="joint_vel", size=NUM_JOINTS, source="joint_state", quantity="velocity",
+                        joint_names=g1.JOINT_NAMES, description="joint velocities (rad/s)"),
+        ObservationTerm(name="actions", size=NUM_JOINTS, source="previous_action",
+                        description="the policy's previous output, before scaling"),
+    ],
+    action=ActionSpec(type="joint_position", joint_names=g1.JOINT_NAMES,
+                      scale=[g1.ACTION_SCALE[n] for n in g1.JOINT_NAMES],
+                      offset=[g1.DEFAULT_POSE[n] for n in g1.JOINT_NAMES]),
+)
+
+
+def _make_gym_env(opts: EnvOptions):
+    from isaaclab.envs import ManagerBasedRLEnv
+
+    from sim.tasks.locomotion.env_cfg import make_locomotion_env_cfg
+
+    return ManagerBasedRLEnv(make_locomotion_env_cfg(opts, robot_cfg=g1.g1_cfg(), robot=_robot()))
+
+
+def _make_env(opts: EnvOptions):
+    from sim.bootstrap import wrap_for_rsl_rl
+    from sim.tasks.locomotion.env_cfg import survived
+
+    return wrap_for_rsl_rl(_make_gym_env(opts), success=survived)
+
+
+G1_VELOCITY_TASK = TaskSpec(
+    name="g1-velocity",
+    gym_id="RobotAc-G1-Velocity-v0",
+    description="Unitree G1 (29 joints, mjlab's model and gains): track a commanded vx/vy/yaw rate on flat ground by "
+                "joint-position targets, 50 Hz; the policy sees only what the real G1 measures.",
+    interface=INTERFACE,
+    make_env=_make_env,
+    make_gym_env=_make_gym_env,
+    ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128),
+                  obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
+                  entropy_coef=0.01),
+    max_iterations=3000,
+    num_envs=64,
+    success_metric="episode reaches its 10 s time limit without falling (pelvis above 0.45 m, tilt under 70°)",
+)

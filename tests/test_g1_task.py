@@ -1,0 +1,286 @@
+"""The ``g1-velocity`` task: its asset (sim/assets/g1), the robot config, the environment and the real robot's config.
+
+* The asset: the committed files are exactly what ``scripts/make_g1_asset.py`` makes of the mjlab wheel (skipped
+  where the wheel is not downloaded); MuJoCo loads the MJCF as the robot alone, collision primitives only.
+* The robot: its 29 joints are ``hardware_configs/unitree_g1.yaml``'s, in the same order, with the same limits;
+  gains and action scales are mjlab's numbers.
+* Physics (Isaac Lab kit-less, Newton MuJoCo-Warp, CPU): the USD loads as 30 bodies and 29 joints named as on the
+  robot, 33.3 kg, no floor body, mjlab's armature and torque limits in the solver; holding its default pose it lands
+  on its soles, then (soft gains, no policy) sinks, topples and comes to rest on the ground inside the contact buffers.
+* The environment: observation groups match the policy interface term by term, actions drive the joints in
+  Unitree's order with mjlab's scales, steps give finite rewards, a fallen robot terminates.
+* The loop to the robot: a policy exported with this task's interface passes ``check_compatibility`` against the
+  real G1's hardware config.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sim.robots import g1
+from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK, MIN_BASE_HEIGHT, NCONMAX, NJMAX
+
+pytestmark = pytest.mark.sim
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+ASSET_DIR = REPO / "sim" / "assets" / "g1"
+HARDWARE_CONFIG = REPO / "hardware_configs" / "unitree_g1.yaml"
+MJLAB_WHEEL = pathlib.Path("/tmp/mjlab_dl/mjlab-1.6.0-py3-none-any.whl")
+GENERATED = ("g1.xml", "g1.usda", "LICENSE-mjlab.txt")
+NUM_ENVS = 4
+
+
+@pytest.fixture(scope="module")
+def hardware():
+    from robot_ac.deploy.hardware_config import load_hardware_config
+
+    return load_hardware_config(HARDWARE_CONFIG)
+
+
+# ---------------------------------------------------------------------------------------------
+# Asset files and robot data
+# ---------------------------------------------------------------------------------------------
+
+
+def test_generator_reproduces_committed_files(tmp_path: pathlib.Path) -> None:
+    """The committed asset is exactly the generator's output (and the generator is deterministic)."""
+    pytest.importorskip("mujoco_usd_converter")
+    if not MJLAB_WHEEL.is_file():
+        pytest.skip(f"{MJLAB_WHEEL} not downloaded (pip download mjlab==1.6.0 --no-deps -d {MJLAB_WHEEL.parent})")
+    subprocess.run([sys.executable, str(REPO / "scripts" / "make_g1_asset.py"), str(MJLAB_WHEEL), "--out-dir",
+                    str(tmp_path)], check=True, capture_output=True)
+    for name in GENERATED:
+        assert (tmp_path / name).read_bytes() == (ASSET_DIR / name).read_bytes(), f"{name} is stale: rerun the script"
+
+
+def test_mjcf_is_the_robot_alone() -> None:
+    mujoco = pytest.importorskip("mujoco")
+    model = mujoco.MjModel.from_xml_path(str(g1.G1_MJCF))
+    assert model.nbody == 31 and model.body(1).name == g1.ROOT_BODY and model.body(1).parentid[0] == 0
+    assert model.nu == 0 and model.nsensor == 0 and model.nsite == 0 and model.nlight == 0 and model.ncam == 0
+    assert model.nmesh == 0, "visual meshes are left"
+    assert all(model.geom_bodyid[i] != 0 for i in range(model.ngeom)), "a geom is attached to the world"
+    primitives = {mujoco.mjtGeom.mjGEOM_SPHERE, mujoco.mjtGeom.mjGEOM_CAPSULE}
+    assert {int(t) for t in model.geom_type} <= {int(t) for t in primitives}
+    assert model.jnt_type[0] == mujoco.mjtJoint.mjJNT_FREE
+    assert [model.joint(i).name for i in range(1, model.njnt)] == g1.JOINT_NAMES
+    assert model.body_mass.sum() == pytest.approx(g1.TOTAL_MASS, abs=1e-4)
+    assert 30.0 < g1.TOTAL_MASS < 40.0  # Unitree: ~35 kg with battery
+
+
+def test_joints_are_the_real_robots(hardware) -> None:
+    """Names and order, position/velocity/torque limits of sim.robots.g1 are those of the hardware config."""
+    assert g1.JOINT_NAMES == hardware.joint_names
+    for spec in g1.joint_specs():
+        real = hardware.joint(spec.name)
+        np.testing.assert_allclose(spec.position_limits, real.position_limits, atol=1e-5, err_msg=spec.name)
+        assert spec.velocity_limit == real.velocity_limit and spec.effort_limit == real.effort_limit, spec.name
+        assert real.position_limits[0] < spec.default_position < real.position_limits[1], spec.name
+
+
+def test_gains_are_mjlabs() -> None:
+    """mjlab's g1_constants: armature from the gearboxes, 10 Hz / damping ratio 2 gains, 0.25 effort/stiffness."""
+    by_name = {j.name: j for j in g1.JOINTS}
+    expected = {  # joint: (stiffness N·m/rad, damping N·m·s/rad), as mjlab 1.6.0 computes them
+        "left_hip_pitch_joint": (40.17924, 2.557890), "left_knee_joint": (99.09843, 6.308802),
+        "left_ankle_pitch_joint": (28.50125, 1.814446), "waist_pitch_joint": (28.50125, 1.814446),
+        "left_shoulder_pitch_joint": (14.25062, 0.907223), "right_wrist_yaw_joint": (16.77833, 1.068142),
+    }
+    for name, (kp, kd) in expected.items():
+        assert g1.stiffness(by_name[name]) == pytest.approx(kp, rel=1e-6), name
+        assert g1.damping(by_name[name]) == pytest.approx(kd, rel=1e-6), name
+    assert g1.ACTION_SCALE["left_knee_joint"] == pytest.approx(0.25 * 139 / 99.09843, rel=1e-6)
+    assert g1.ACTION_SCALE["waist_roll_joint"] == pytest.approx(0.25 * 50 / 28.50125, rel=1e-6)
+
+
+def test_usd_is_self_contained_and_small() -> None:
+    Sdf = pytest.importorskip("pxr.Sdf")
+    usd = ASSET_DIR / "g1.usda"
+    assert Sdf.Layer.FindOrOpen(str(usd)).GetCompositionAssetDependencies() == []
+    assert "@" not in usd.read_text()
+    assert usd.stat().st_size < 300_000
+
+
+def test_exported_policy_is_compatible_with_the_real_g1(tmp_path: pathlib.Path, hardware) -> None:
+    """Closes the loop: the manifest of a policy trained on this task passes the robot-side check for the real G1,
+    and the deploy runtime assembles its observation from Unitree-ordered joint states."""
+    from robot_ac.deploy import check_compatibility
+    from robot_ac.deploy.observation import ObservationBuilder
+    from robot_ac.export.manifest import load_manifest
+    from robot_ac.export.synthetic import write_mlp_export
+
+    interface = G1_VELOCITY_TASK.interface
+    write_mlp_export(tmp_path, interface)
+    manifest = load_manifest(tmp_path / "manifest.json")
+    assert check_compatibility(manifest, hardware) == []
+    assert manifest.interface.action.joint_names == hardware.joint_names
+    assert 1 / manifest.interface.control_period_s == pytest.approx(hardware.control_rate_hz)
+
+    builder = ObservationBuilder(interface)
+    names = hardware.joint_names
+    position = [g1.DEFAULT_POSE[n] + 0.01 * i for i, n in enumerate(names)]
+    builder.update_joint_state(list(reversed(names)), list(reversed(position)), [0.0] * len(names))
+    builder.update_imu((0.0, 0.0, 0.0, 1.0), (0.1, 0.2, 0.3), (0.0, 0.0, 9.81))
+    builder.set_goal([0.5, -0.2, 0.1])
+    obs = builder.build()
+    assert obs.shape == (interface.observation_size,)
+    np.testing.assert_allclose(obs[:9], [0.1, 0.2, 0.3, 0.0, 0.0, -1.0, 0.5, -0.2, 0.1], atol=1e-6)
+    np.testing.assert_allclose(obs[9:9 + len(names)], 0.01 * np.arange(len(names)), atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# Physics: the robot alone on the task's ground, PD holding the default pose
+# ---------------------------------------------------------------------------------------------
+
+SIM_DT = 1 / 150
+FALL_S = 3.0
+PUSH_MPS = 0.3
+
+
+@pytest.fixture(scope="module")
+def fall():
+    """4 G1s on the task's ground, the PD holding the default pose, each pushed at 0.3 m/s its own way, for 3 s."""
+    pytest.importorskip("isaaclab")
+    import torch
+    from isaaclab.scene import InteractiveScene
+    from isaaclab.sim import SimulationCfg, build_simulation_context
+    from isaaclab_newton.physics import NewtonManager
+
+    from sim.bootstrap import newton_physics
+    from sim.tasks.locomotion.env_cfg import LocomotionSceneCfg
+
+    scene_cfg = LocomotionSceneCfg(num_envs=NUM_ENVS, env_spacing=3.0)
+    scene_cfg.robot = g1.g1_cfg()
+    sim_cfg = SimulationCfg(dt=SIM_DT, device="cpu", physics=newton_physics("cpu", njmax=NJMAX, nconmax=NCONMAX))
+    with build_simulation_context(sim_cfg=sim_cfg) as sim:
+        scene = InteractiveScene(scene_cfg)
+        sim.reset()
+        robot = scene["robot"]
+        default = robot.data.default_joint_pos.torch.clone()
+        robot.write_joint_position_to_sim_index(position=default)
+        robot.set_joint_position_target_index(target=default)
+        velocity = torch.zeros(NUM_ENVS, 6)
+        velocity[:, :2] = PUSH_MPS * torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+        robot.write_root_velocity_to_sim_index(root_velocity=velocity)
+        solver = NewtonManager._solver
+        heights, speeds, contacts, max_rows = [], [], [], 0
+        for _ in range(round(FALL_S / SIM_DT)):
+            scene.write_data_to_sim()
+            sim.step()
+            scene.update(SIM_DT)
+            heights.append(robot.data.root_pos_w.torch[:, 2].clone())
+            speeds.append(robot.data.root_lin_vel_w.torch.norm(dim=-1).clone())
+            contacts.append(int(solver.mjw_data.nacon.numpy()[0]) / NUM_ENVS)
+            max_rows = max(max_rows, int(solver.mjw_data.nefc.numpy().max()))
+        model = NewtonManager.get_model()
+        facts = {
+            "joint_names": list(robot.joint_names),
+            "body_names": list(robot.body_names),
+            "fixed_base": robot.is_fixed_base,
+            "heights": torch.stack(heights).numpy(),  # [steps, envs], m
+            "speeds": torch.stack(speeds).numpy(),  # [steps, envs], m/s
+            "contacts": np.array(contacts),  # [steps], mean contacts per env
+            "max_rows": max_rows,
+            "body_mass": model.body_mass.numpy()[: len(robot.body_names)],
+            "armature": robot.data.joint_armature.torch[0].numpy(),
+            # The solver's torque limit of each hinge (the first MuJoCo joint is the free joint).
+            "actfrcrange": solver.mjw_model.jnt_actfrcrange.numpy()[0, 1:1 + len(g1.JOINTS), 1],
+        }
+    return facts  # after the simulation context closed: the env tests build their own
+
+
+def test_articulation_is_the_robot(fall, hardware) -> None:
+    assert fall["joint_names"] == hardware.joint_names
+    assert fall["body_names"][0] == g1.ROOT_BODY and len(fall["body_names"]) == 30
+    assert set(g1.FOOT_BODIES) <= set(fall["body_names"])
+    assert not fall["fixed_base"]
+    assert fall["body_mass"].sum() == pytest.approx(g1.TOTAL_MASS, abs=1e-3)
+    np.testing.assert_allclose(fall["armature"], [g1.armature(j) for j in g1.JOINTS], rtol=1e-5)
+    np.testing.assert_allclose(fall["actfrcrange"], [g1.effort_limit(j) for j in g1.JOINTS], rtol=1e-5)
+
+
+def test_lands_on_its_soles_then_falls_and_rests_on_the_ground(fall) -> None:
+    heights, speeds, contacts = fall["heights"], fall["speeds"], fall["contacts"]
+    assert np.isfinite(heights).all() and np.isfinite(speeds).all()
+    # At 0.3 s: dropped 2 cm onto its feet, it stands on both soles (7 capsules each, 2 contact points a capsule),
+    # the pelvis a little below the nominal height as the soft PD gives under the weight; neither sunk nor launched.
+    at = round(0.3 / SIM_DT)
+    assert contacts[at] == 28, contacts[at]
+    assert (np.abs(heights[at] - g1.STANDING_HEIGHT) < 0.04).all(), heights[at]
+    assert heights[:at].max() <= g1.STANDING_HEIGHT + 0.02 + 1e-3
+    # With mjlab's soft gains and no policy the pose does not hold: the robot topples and lies on the ground at
+    # rest, the pelvis never below it.
+    last = heights[-round(0.5 / SIM_DT):]
+    assert (last < MIN_BASE_HEIGHT / 2).all(), last[-1]
+    assert (heights > 0.05).all(), heights.min(axis=0)
+    assert np.ptp(last, axis=0).max() < 0.02 and (speeds[-1] < 0.05).all(), (np.ptp(last, axis=0), speeds[-1])
+    # Standing on both soles is the worst case for the contact buffers the task allocates.
+    assert contacts.max() <= NCONMAX / 2 and fall["max_rows"] <= NJMAX / 2, (contacts.max(), fall["max_rows"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The task environment
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def env():
+    pytest.importorskip("isaaclab")
+    from robot_ac.tasks import EnvOptions
+
+    env = G1_VELOCITY_TASK.make_env(EnvOptions(num_envs=NUM_ENVS, device="cpu", seed=0))
+    yield env
+    env.close()
+
+
+def test_observation_groups_match_the_interface(env) -> None:
+    interface = G1_VELOCITY_TASK.interface
+    manager = env.unwrapped.observation_manager
+    policy_terms = manager.active_terms["policy"]
+    assert policy_terms == [term.name for term in interface.observations]
+    assert [dims[0] for dims in manager.group_obs_term_dim["policy"]] == [term.size for term in interface.observations]
+    obs = env.get_observations()
+    assert obs["policy"].shape == (NUM_ENVS, interface.observation_size)
+    assert manager.active_terms["critic"] == policy_terms + ["base_lin_vel", "base_height"]
+    assert obs["critic"].shape == (NUM_ENVS, interface.observation_size + 4)
+    assert {term.source for term in interface.observations} <= {"imu", "joint_state", "command", "previous_action"}
+
+
+def test_actions_drive_the_joints_in_unitree_order(env) -> None:
+    term = env.unwrapped.action_manager.get_term("joint_pos")
+    robot = env.unwrapped.scene["robot"]
+    assert list(term._joint_names) == g1.JOINT_NAMES
+    assert [robot.joint_names[i] for i in term._joint_ids.tolist()] == g1.JOINT_NAMES
+    np.testing.assert_allclose(term._scale[0].numpy(), G1_VELOCITY_TASK.interface.action.scale, rtol=1e-6)
+    np.testing.assert_allclose(term._offset[0].numpy(), G1_VELOCITY_TASK.interface.action.offset, atol=1e-6)
+
+
+def test_steps_are_finite_and_a_fall_terminates(env) -> None:
+    import torch
+    from isaaclab.utils.math import quat_from_euler_xyz
+
+    unwrapped = env.unwrapped
+    robot = unwrapped.scene["robot"]
+    generator = torch.Generator().manual_seed(0)
+    env.reset()
+    for _ in range(10):
+        obs, rewards, dones, _ = env.step(0.3 * torch.randn(NUM_ENVS, env.num_actions, generator=generator))
+        assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
+        assert torch.isfinite(rewards).all()
+    assert not dones.any(), "a standing robot fell within 0.2 s of small random actions"
+
+    # Lay env 0 on its back, 0.3 m up: it must terminate (not time out) and be penalised on that step.
+    pose = robot.data.root_pose_w.torch.clone()
+    pose[0, 2] = 0.3
+    pose[0, 3:] = quat_from_euler_xyz(torch.tensor([math.pi / 2]), torch.zeros(1), torch.zeros(1))[0]
+    robot.write_root_pose_to_sim_index(root_pose=pose)
+    _, rewards, dones, _ = env.step(torch.zeros(NUM_ENVS, env.num_actions))
+    assert dones.tolist() == [True] + [False] * (NUM_ENVS - 1)
+    assert unwrapped.reset_terminated[0] and not unwrapped.reset_time_outs[0]
+    assert rewards[0] < rewards[1:].min()
