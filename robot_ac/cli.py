@@ -190,7 +190,8 @@ class BenchAlgos:
 @dataclass
 class Bench:
     """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
-    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs), `bench symphony` (off-policy learner throughput), `bench algos` (Symphony vs PPO, same budget)."""
+    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs),
+    `bench symphony` (off-policy learner throughput), `bench algos` (Symphony vs PPO, same budget)."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
         Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
@@ -453,8 +454,8 @@ def run_tasks(_: Tasks) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
-    handlers = {Train: run_train, Play: run_play, Eval: run_play, Export: run_export, Bench: run_bench, Deploy: run_deploy,
-                Replay: run_replay, Record: run_record, Tactile: run_tactile, Tasks: run_tasks}
+    handlers = {Train: run_train, Play: run_play, Eval: run_play, Export: run_export, Bench: run_bench,
+                Deploy: run_deploy, Replay: run_replay, Record: run_record, Tactile: run_tactile, Tasks: run_tasks}
     try:
         handlers[type(args)](args)
     except RobotAcError as exc:

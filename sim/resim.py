@@ -83,8 +83,8 @@ class ResimResult:
     @staticmethod
     def _gap(simulated: np.ndarray, real: np.ndarray, names: list[str]) -> dict[str, dict[str, float]]:
         error = simulated - real
-        return {name: {"rmse": float(np.sqrt(np.mean(error[:, j] ** 2))), "max_abs_error": float(np.abs(error[:, j]).max())}
-                for j, name in enumerate(names)}
+        return {name: {"rmse": float(np.sqrt(np.mean(error[:, j] ** 2))),
+                       "max_abs_error": float(np.abs(error[:, j]).max())} for j, name in enumerate(names)}
 
     def summary(self) -> dict[str, Any]:
         return {"steps": int(self.t.size), "fit_samples": self.fit_samples, "actuator_gain": self.actuator_gain,

@@ -31,7 +31,8 @@ def hand_over_critic(critic: torch.nn.Module, teacher: str | Path, freeze: bool)
                   for name, value in own.items() if name not in weights or weights[name].shape != value.shape}
     if mismatched or set(weights) != set(own):
         raise RobotAcError(
-            f"teacher '{path}': its critic does not fit the student's (teacher, student shapes: {mismatched or 'keys differ'}); "
+            f"teacher '{path}': its critic does not fit the student's (teacher, student shapes: "
+            f"{mismatched or 'keys differ'}); "
             "the teacher's critic input must be the student's 'critic' observation group, with the same hidden sizes "
             "(--ppo.critic-hidden-dims)")
     critic.load_state_dict(weights)

@@ -56,7 +56,8 @@ class BagWriter:
                     velocity: Sequence[float] = (), effort: Sequence[float] = (), stamp: float | None = None) -> None:
         """``stamp``: the header stamp (default: the log time ``t``)."""
         self.write(topic, t, self.types["sensor_msgs/msg/JointState"](
-            header=self.header(t if stamp is None else stamp), name=list(names), position=np.asarray(position, np.float64),
+            header=self.header(t if stamp is None else stamp), name=list(names),
+            position=np.asarray(position, np.float64),
             velocity=np.asarray(velocity, np.float64), effort=np.asarray(effort, np.float64)))
 
     def array(self, topic: str, t: float, values: Sequence[float]) -> None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import csv
 import datetime
+import time
 
 from robot_ac.runners.plots import plot_training
 from robot_ac.runners.run_dir import RunDirectory
 
 METRIC_COLUMNS = ("iteration", "total_steps", "mean_return", "mean_episode_length", "steps_per_s", "wall_time_s")
+
+
+def remaining_seconds(elapsed_s: float, done: int, left: int, deadline: float | None) -> float:
+    """ETA: the iterations left at the rate so far, or the wall-clock budget left if that comes first."""
+    eta = elapsed_s / max(done, 1) * left
+    return min(eta, max(0.0, deadline - time.monotonic())) if deadline is not None else eta
 
 
 def record_iteration(run: RunDirectory, *, iteration: int, total_iterations: int, total_steps: int,

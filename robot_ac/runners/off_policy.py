@@ -23,7 +23,7 @@ import torch
 from robot_ac.algorithms.symphony import Symphony, SymphonyConfig
 from robot_ac.errors import RobotAcError
 from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
-from robot_ac.runners.metrics import record_iteration
+from robot_ac.runners.metrics import record_iteration, remaining_seconds
 from robot_ac.runners.run_dir import RunDirectory
 
 EPISODE_WINDOW = 100
@@ -42,7 +42,8 @@ class OffPolicyRunner:
                  world_size: int = 1) -> None:
         self.env, self.cfg, self.run, self.device = env, cfg, run, device
         self.checkpoint_infos = checkpoint_infos
-        self.steps_per_iteration, self.save_interval, self.plot_every = cfg.steps_per_iteration, save_interval, plot_every
+        self.steps_per_iteration = cfg.steps_per_iteration
+        self.save_interval, self.plot_every = save_interval, plot_every
         self.obs_dim = int(env.get_observations()["policy"].shape[-1])
         if world_size > 1 and not torch.distributed.is_initialized():
             # torchrun's environment gives rank and world size; Symphony averages gradients over this group.
@@ -106,7 +107,7 @@ class OffPolicyRunner:
                                  mean_return=_mean(self.episode_returns), mean_length=_mean(self.episode_lengths),
                                  steps_per_s=self.steps_per_iteration * self.env.num_envs / elapsed,
                                  wall_time_s=time.monotonic() - started,
-                                 eta_s=(time.monotonic() - started) / done * (last - it - 1),
+                                 eta_s=remaining_seconds(time.monotonic() - started, done, last - it - 1, deadline),
                                  plot=done % self.plot_every == 0 or it + 1 == last, title=self.run.path.parent.name,
                                  extra=extra)
             out_of_time = deadline is not None and time.monotonic() > deadline

@@ -18,7 +18,7 @@ from rsl_rl.runners import OnPolicyRunner
 from rsl_rl.utils.logger import Logger
 
 from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
-from robot_ac.runners.metrics import record_iteration
+from robot_ac.runners.metrics import record_iteration, remaining_seconds
 from robot_ac.runners.plots import plot_training
 from robot_ac.runners.run_dir import RunDirectory
 
@@ -54,7 +54,7 @@ class _RunLogger(Logger):
         mean_length = statistics.mean(self.lenbuffer) if self.lenbuffer else float("nan")
         rate = self.cfg["num_steps_per_env"] * self.num_envs * self.gpu_world_size / (collect_time + learn_time)
         done = it + 1 - start_it
-        eta = self.tot_time / done * (total_it - start_it - done)
+        eta = remaining_seconds(self.tot_time, done, total_it - start_it - done, self.deadline)
         record_iteration(self.run, iteration=it, total_iterations=total_it, total_steps=self.tot_timesteps,
                          mean_return=mean_return, mean_length=mean_length, steps_per_s=rate,
                          wall_time_s=time.monotonic() - self._started, eta_s=eta, title=self.title,
