@@ -25,6 +25,7 @@ import pytest
 
 from sim.robots import g1
 from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK, MIN_BASE_HEIGHT, NCONMAX, NJMAX
+from tests.locomotion_helpers import SIM_DT, drop_and_push
 
 pytestmark = pytest.mark.sim
 
@@ -138,7 +139,6 @@ def test_exported_policy_is_compatible_with_the_real_g1(tmp_path: pathlib.Path, 
 # Physics: the robot alone on the task's ground, PD holding the default pose
 # ---------------------------------------------------------------------------------------------
 
-SIM_DT = 1 / 150
 FALL_S = 3.0
 PUSH_MPS = 0.3
 
@@ -147,52 +147,15 @@ PUSH_MPS = 0.3
 def fall():
     """4 G1s on the task's ground, the PD holding the default pose, each pushed at 0.3 m/s its own way, for 3 s."""
     pytest.importorskip("isaaclab")
-    import torch
-    from isaaclab.scene import InteractiveScene
-    from isaaclab.sim import SimulationCfg, build_simulation_context
-    from isaaclab_newton.physics import NewtonManager
 
-    from sim.bootstrap import newton_physics
-    from sim.tasks.locomotion.env_cfg import LocomotionSceneCfg
+    def drive_limits(robot, model, solver) -> dict:
+        return {"body_mass": model.body_mass.numpy()[: len(robot.body_names)],
+                "armature": robot.data.joint_armature.torch[0].numpy(),
+                # The solver's torque limit of each hinge (the first MuJoCo joint is the free joint).
+                "actfrcrange": solver.mjw_model.jnt_actfrcrange.numpy()[0, 1:1 + len(g1.JOINTS), 1]}
 
-    scene_cfg = LocomotionSceneCfg(num_envs=NUM_ENVS, env_spacing=3.0)
-    scene_cfg.robot = g1.g1_cfg()
-    sim_cfg = SimulationCfg(dt=SIM_DT, device="cpu", physics=newton_physics("cpu", njmax=NJMAX, nconmax=NCONMAX))
-    with build_simulation_context(sim_cfg=sim_cfg) as sim:
-        scene = InteractiveScene(scene_cfg)
-        sim.reset()
-        robot = scene["robot"]
-        default = robot.data.default_joint_pos.torch.clone()
-        robot.write_joint_position_to_sim_index(position=default)
-        robot.set_joint_position_target_index(target=default)
-        velocity = torch.zeros(NUM_ENVS, 6)
-        velocity[:, :2] = PUSH_MPS * torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
-        robot.write_root_velocity_to_sim_index(root_velocity=velocity)
-        solver = NewtonManager._solver
-        heights, speeds, contacts, max_rows = [], [], [], 0
-        for _ in range(round(FALL_S / SIM_DT)):
-            scene.write_data_to_sim()
-            sim.step()
-            scene.update(SIM_DT)
-            heights.append(robot.data.root_pos_w.torch[:, 2].clone())
-            speeds.append(robot.data.root_lin_vel_w.torch.norm(dim=-1).clone())
-            contacts.append(int(solver.mjw_data.nacon.numpy()[0]) / NUM_ENVS)
-            max_rows = max(max_rows, int(solver.mjw_data.nefc.numpy().max()))
-        model = NewtonManager.get_model()
-        facts = {
-            "joint_names": list(robot.joint_names),
-            "body_names": list(robot.body_names),
-            "fixed_base": robot.is_fixed_base,
-            "heights": torch.stack(heights).numpy(),  # [steps, envs], m
-            "speeds": torch.stack(speeds).numpy(),  # [steps, envs], m/s
-            "contacts": np.array(contacts),  # [steps], mean contacts per env
-            "max_rows": max_rows,
-            "body_mass": model.body_mass.numpy()[: len(robot.body_names)],
-            "armature": robot.data.joint_armature.torch[0].numpy(),
-            # The solver's torque limit of each hinge (the first MuJoCo joint is the free joint).
-            "actfrcrange": solver.mjw_model.jnt_actfrcrange.numpy()[0, 1:1 + len(g1.JOINTS), 1],
-        }
-    return facts  # after the simulation context closed: the env tests build their own
+    push = PUSH_MPS * np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    return drop_and_push(g1.g1_cfg(), push, FALL_S, NJMAX, NCONMAX, hold_default=True, inspect=drive_limits)
 
 
 def test_articulation_is_the_robot(fall, hardware) -> None:

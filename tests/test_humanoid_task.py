@@ -22,6 +22,7 @@ import pytest
 
 from sim.robots import humanoid
 from sim.tasks.locomotion.config.humanoid import HUMANOID_WALK_TASK, NCONMAX, NJMAX
+from tests.locomotion_helpers import SIM_DT, drop_and_push
 
 pytestmark = pytest.mark.sim
 
@@ -106,7 +107,6 @@ def test_deploy_runtime_builds_the_policy_observation() -> None:
 # Physics: the robot alone on the task's ground, PD holding the default pose
 # ---------------------------------------------------------------------------------------------
 
-SIM_DT = 1 / 150
 FALL_S = 4.0
 PUSH_MPS = 0.3
 
@@ -115,52 +115,20 @@ PUSH_MPS = 0.3
 def fall():
     """4 humanoids on the task's ground, pushed forward at 0.3 m/s while the PD holds the default pose, for 4 s."""
     pytest.importorskip("isaaclab")
-    import torch
-    from isaaclab.scene import InteractiveScene
-    from isaaclab.sim import SimulationCfg, build_simulation_context
-    from isaaclab_newton.physics import NewtonManager
-    from pxr import Usd
 
-    from sim.bootstrap import newton_physics
-    from sim.tasks.locomotion.env_cfg import LocomotionSceneCfg
+    def mjcf_names_of_dofs(robot, model, solver) -> dict:
+        from pxr import Usd
 
-    scene_cfg = LocomotionSceneCfg(num_envs=NUM_ENVS, env_spacing=3.0)
-    scene_cfg.robot = humanoid.humanoid_cfg()
-    sim_cfg = SimulationCfg(dt=SIM_DT, device="cpu", physics=newton_physics("cpu", njmax=NJMAX, nconmax=NCONMAX))
-    with build_simulation_context(sim_cfg=sim_cfg) as sim:
-        scene = InteractiveScene(scene_cfg)
-        sim.reset()
-        robot = scene["robot"]
-        velocity = torch.zeros(NUM_ENVS, 6)
-        velocity[:, 0] = PUSH_MPS
-        robot.write_root_velocity_to_sim_index(root_velocity=velocity)
-        solver = NewtonManager._solver
-        heights, speeds, max_contacts, max_rows = [], [], 0, 0
-        for _ in range(round(FALL_S / SIM_DT)):
-            scene.write_data_to_sim()
-            sim.step()
-            scene.update(SIM_DT)
-            heights.append(robot.data.root_pos_w.torch[:, 2].clone())
-            speeds.append(robot.data.root_lin_vel_w.torch.norm(dim=-1).clone())
-            max_contacts = max(max_contacts, int(solver.mjw_data.nacon.numpy()[0]) / NUM_ENVS)
-            max_rows = max(max_rows, int(solver.mjw_data.nefc.numpy().max()))
-        model = NewtonManager.get_model()
         stage = Usd.Stage.Open(str(humanoid.HUMANOID_USD))
-        dof_mjcf = []
-        for label in list(model.mujoco.joint_dof_label)[6:6 + len(humanoid.JOINTS)]:  # env 0, after the free joint
-            dof_mjcf.append(stage.GetPrimAtPath("/humanoid/" + label.split("/Robot/", 1)[1]).GetDisplayName())
-        facts = {
-            "joint_names": list(robot.joint_names),
-            "body_names": list(robot.body_names),
-            "fixed_base": robot.is_fixed_base,
-            "heights": torch.stack(heights).numpy(),  # [steps, envs], m
-            "speeds": torch.stack(speeds).numpy(),  # [steps, envs], m/s
-            "max_contacts": max_contacts,
-            "max_rows": max_rows,
-            "body_mass": model.body_mass.numpy()[: len(humanoid.BODY_NAMES)],
-            "dof_mjcf": dof_mjcf,
-        }
-    return facts  # after the simulation context closed: the env tests build their own
+        labels = list(model.mujoco.joint_dof_label)[6:6 + len(humanoid.JOINTS)]  # env 0, after the free joint
+        return {"body_mass": model.body_mass.numpy()[: len(humanoid.BODY_NAMES)],
+                "dof_mjcf": [stage.GetPrimAtPath("/humanoid/" + label.split("/Robot/", 1)[1]).GetDisplayName()
+                             for label in labels]}
+
+    push = np.zeros((NUM_ENVS, 2))
+    push[:, 0] = PUSH_MPS
+    return drop_and_push(humanoid.humanoid_cfg(), push, FALL_S, NJMAX, NCONMAX, hold_default=False,
+                         inspect=mjcf_names_of_dofs)
 
 
 def test_articulation_is_the_robot(fall) -> None:
@@ -186,7 +154,7 @@ def test_stands_on_its_soles_then_falls_and_rests_on_the_ground(fall) -> None:
     assert (heights > 0.05).all(), heights.min(axis=0)
     assert np.ptp(last, axis=0).max() < 0.02 and (speeds[-1] < 0.05).all(), (np.ptp(last, axis=0), speeds[-1])
     # Lying on the ground is the worst case for the contact buffers the task allocates.
-    assert fall["max_contacts"] <= NCONMAX / 2 and fall["max_rows"] <= NJMAX / 2, (fall["max_contacts"],
+    assert fall["contacts"].max() <= NCONMAX / 2 and fall["max_rows"] <= NJMAX / 2, (fall["contacts"].max(),
                                                                                    fall["max_rows"])
 
 
