@@ -31,12 +31,13 @@ class Train:
     """Parallel environments; default: the task's (sized for a 2-core CPU)."""
     max_iterations: int | None = None
     """Iterations; default: the task's. With --resume, iterations to add."""
-    algo: Literal["ppo", "symphony", "aacd"] = "ppo"
+    algo: Literal["ppo", "symphony", "aacd", "dagger", "bc"] = "ppo"
     """ppo: on-policy (rsl_rl; asymmetric where the task has a 'critic' group); symphony: off-policy with swaddling
-    and fading replay (--symphony.*); aacd: PPO whose critic starts as --teacher's (--aacd.*)."""
+    and fading replay (--symphony.*); aacd: PPO whose critic starts as --teacher's (--aacd.*); dagger / bc: the
+    student regresses onto --teacher's actions on its own / the teacher's states (rsl_rl distillation)."""
     teacher: Path | None = None
-    """AACD: the teacher's run directory or checkpoint (PPO on privileged state; its critic input must be this
-    task's 'critic' group)."""
+    """aacd, dagger, bc: the teacher's run directory or checkpoint (PPO whose actor and critic read this task's
+    'critic' group)."""
     seed: int = 42
     """Seed for torch, numpy and the simulator (rank r of a distributed run uses seed + r)."""
     run_root: Path = Path("runs")

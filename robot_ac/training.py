@@ -6,7 +6,7 @@ import copy
 import random
 import time
 from dataclasses import asdict, fields, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -14,7 +14,13 @@ import torch
 from robot_ac.config import PpoConfig
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
-from robot_ac.runners import RunDirectory, find_checkpoint, resolve_distributed
+from robot_ac.runners import (
+    DistributedContext,
+    RunDirectory,
+    find_checkpoint,
+    load_checkpoint,
+    resolve_distributed,
+)
 from robot_ac.tasks import EnvOptions, TaskSpec, get_task
 
 if TYPE_CHECKING:
@@ -47,10 +53,54 @@ def _check_interface(spec: TaskSpec, obs_dims: dict[str, int], num_actions: int)
                            f"declares {spec.interface.action_size}")
 
 
-def train(args: Train) -> RunDirectory | None:
-    from robot_ac.export.policy_export import RECORDED_OBSERVATIONS
+TEACHER_ALGOS = ("aacd", "dagger", "bc")
+"""Algorithms that learn from a teacher run (``--teacher``)."""
+
+
+def _make_runner(args: Train, spec: TaskSpec, ppo: PpoConfig, env: Any, run: RunDirectory | None,
+                 ctx: DistributedContext, obs_dims: dict[str, int], resuming: bool) -> tuple[Any, dict, int]:
+    """The algorithm's runner, the config recorded in config.json, and env steps per iteration."""
     from robot_ac.runners.off_policy import OffPolicyRunner, symphony_train_cfg
     from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
+
+    def infos(train_cfg: dict) -> dict[str, Any]:
+        return {"interface": spec.interface.to_dict(), "train_cfg": copy.deepcopy(train_cfg), "obs_dims": obs_dims}
+
+    if args.algo == "symphony":
+        cfg = symphony_train_cfg(args.symphony)
+        runner = OffPolicyRunner(env, args.symphony, run, ctx.device, infos(cfg), save_interval=args.save_interval,
+                                 world_size=ctx.world_size)
+        return runner, cfg, args.symphony.steps_per_iteration
+    rsl = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
+                        experiment_name=spec.name, critic_groups=("critic",) if "critic" in obs_dims else ("policy",))
+    if args.algo in ("dagger", "bc"):
+        from robot_ac.runners.distillation import RobotAcDistillationRunner, distillation_train_cfg, export_view
+
+        cfg = distillation_train_cfg(args.algo, rsl["actor"], load_checkpoint(find_checkpoint(args.teacher)),
+                                     seed=ctx.seed, device=ctx.device, num_steps_per_env=ppo.num_steps_per_env,
+                                     save_interval=args.save_interval, learning_rate=ppo.learning_rate,
+                                     experiment_name=spec.name)
+        runner = RobotAcDistillationRunner(env, copy.deepcopy(cfg), run, ctx.device, infos(export_view(cfg)),
+                                           verbose=args.verbose)
+        if not resuming:
+            runner.checkpoint_infos["teacher"] = runner.load_teacher(args.teacher)
+        return runner, cfg, ppo.num_steps_per_env
+    runner = RobotAcOnPolicyRunner(env, copy.deepcopy(rsl), run, ctx.device, infos(rsl), verbose=args.verbose)
+    if args.algo == "aacd":
+        from robot_ac.algorithms.aacd import hand_over_critic
+
+        if resuming:  # the checkpoint holds the student's critic; only its frozen state is re-applied
+            runner.alg.critic.requires_grad_(not args.aacd.freeze_critic)
+        else:
+            runner.checkpoint_infos["teacher"] = hand_over_critic(runner.alg.critic, args.teacher,
+                                                                  args.aacd.freeze_critic)
+            print(f"critic handed over from teacher {runner.checkpoint_infos['teacher']['checkpoint']} "
+                  f"({'frozen' if args.aacd.freeze_critic else 'fine-tuned'})")
+    return runner, rsl, ppo.num_steps_per_env
+
+
+def train(args: Train) -> RunDirectory | None:
+    from robot_ac.export.policy_export import RECORDED_OBSERVATIONS
 
     spec = get_task(args.task)
     ctx = resolve_distributed(args.distributed, parse_device(args.device), args.seed,
@@ -60,9 +110,9 @@ def train(args: Train) -> RunDirectory | None:
     iterations = args.max_iterations or spec.max_iterations
     if num_envs < 1 or iterations < 1:
         raise RobotAcError(f"--num-envs ({num_envs}) and --max-iterations ({iterations}) must be positive")
-    if (args.algo == "aacd") != (args.teacher is not None):
-        raise RobotAcError("--algo aacd needs --teacher RUN (a PPO run on privileged state), and --teacher needs "
-                           "--algo aacd")
+    if (args.algo in TEACHER_ALGOS) != (args.teacher is not None):
+        raise RobotAcError(f"--algo {args.algo}: --teacher RUN (a PPO run on privileged state) goes with "
+                           f"--algo {' / '.join(TEACHER_ALGOS)} and only with them")
     if args.max_wall_time_s is not None and args.distributed:
         raise RobotAcError("--max-wall-time-s is not supported with --distributed (ranks would stop at different "
                            "iterations)")
@@ -84,13 +134,8 @@ def train(args: Train) -> RunDirectory | None:
                 from robot_ac.runners.nan_guard import NanGuard
 
                 env = NanGuard(env, run.path)
-        if args.algo == "symphony":
-            train_cfg = symphony_train_cfg(args.symphony)
-        else:
-            train_cfg = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
-                                      experiment_name=spec.name,
-                                      critic_groups=("critic",) if "critic" in obs_dims else ("policy",))
-        infos = {"interface": spec.interface.to_dict(), "train_cfg": copy.deepcopy(train_cfg), "obs_dims": obs_dims}
+        runner, train_cfg, steps_per_iteration = _make_runner(args, spec, ppo, env, run, ctx, obs_dims,
+                                                              resuming=resume_from is not None)
         if run:
             run.write_json("config.json", {
                 "task": spec.name, "gym_id": spec.gym_id, "num_envs": num_envs, "max_iterations": iterations,
@@ -100,24 +145,8 @@ def train(args: Train) -> RunDirectory | None:
                    {"ppo": asdict(ppo), "rsl_rl": train_cfg}),
             })
             run.write_json("interface.json", spec.interface.to_dict())
-        if args.algo == "symphony":
-            runner = OffPolicyRunner(env, args.symphony, run, ctx.device, infos, save_interval=args.save_interval,
-                                     world_size=ctx.world_size)
-            steps_per_iteration = args.symphony.steps_per_iteration
-        else:
-            runner = RobotAcOnPolicyRunner(env, copy.deepcopy(train_cfg), run, ctx.device, infos,
-                                           verbose=args.verbose)
-            steps_per_iteration = ppo.num_steps_per_env
-            if args.algo == "aacd" and not resume_from:
-                from robot_ac.algorithms.aacd import hand_over_critic
-
-                infos["teacher"] = hand_over_critic(runner.alg.critic, args.teacher, args.aacd.freeze_critic)
-                print(f"critic handed over from teacher {infos['teacher']['checkpoint']} "
-                      f"({'frozen' if args.aacd.freeze_critic else 'fine-tuned'})")
-                if run:
-                    run.write_json("teacher.json", infos["teacher"])
-            elif args.algo == "aacd":
-                runner.alg.critic.requires_grad_(not args.aacd.freeze_critic)
+            if "teacher" in runner.checkpoint_infos:
+                run.write_json("teacher.json", runner.checkpoint_infos["teacher"])
         if resume_from:
             runner.load(str(resume_from))
             print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")

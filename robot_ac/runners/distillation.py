@@ -1,0 +1,109 @@
+"""Student-teacher baselines next to AACD: DAgger and behaviour cloning, on rsl_rl's distillation.
+
+Both fit the student actor (``policy`` group) to the teacher's actions (the teacher actor reads the privileged
+``critic`` group, which must be what it was trained on) by regression:
+
+* DAgger (``--algo dagger``): the student acts, the teacher labels the states the student visits (rsl_rl's
+  ``Distillation`` as it is);
+* behaviour cloning (``--algo bc``): the teacher acts, the student learns from the teacher's own states. The
+  returns in the learning curve are then the teacher's; judge the student with ``robot-ac eval``.
+
+Checkpoints hold the student as ``actor_state_dict``, so export, play and eval work as for PPO.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import torch
+from rsl_rl.algorithms import Distillation
+from rsl_rl.runners import DistillationRunner
+from tensordict import TensorDict
+
+from robot_ac.errors import RobotAcError
+from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint, save_checkpoint
+from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
+
+
+class BehaviourCloning(Distillation):
+    """rsl_rl's distillation with the teacher acting: plain behaviour cloning on the teacher's state distribution."""
+
+    def act(self, obs: TensorDict) -> torch.Tensor:
+        super().act(obs)
+        return self.transition.privileged_actions  # type: ignore[return-value]
+
+
+ALGORITHMS = {"dagger": "Distillation", "bc": "robot_ac.runners.distillation:BehaviourCloning"}
+LEARNING_EPOCHS = 5
+STUDENT_NOISE_STD = 0.05
+"""Standard deviation of the acting student's Gaussian (DAgger's exploration), in action units."""
+
+
+def distillation_train_cfg(algo: str, student: dict[str, Any], teacher_state: dict[str, Any], *, seed: int,
+                           device: str, num_steps_per_env: int, save_interval: int, learning_rate: float,
+                           experiment_name: str) -> dict[str, Any]:
+    """rsl_rl's DistillationRunner config: the student as our PPO actor config (acting with a small, fixed noise:
+    regression does not train its spread), the teacher as it was trained."""
+    student = copy.deepcopy(student)
+    student["distribution_cfg"]["init_std"] = STUDENT_NOISE_STD
+    teacher_cfg = teacher_state["infos"]["train_cfg"]
+    if "actor" not in teacher_cfg or teacher_cfg.get("algorithm", {}).get("class_name") != "PPO":
+        raise RobotAcError("the teacher must be a PPO run (its actor labels the student's actions)")
+    return {
+        "seed": seed, "device": device, "num_steps_per_env": num_steps_per_env, "save_interval": save_interval,
+        "experiment_name": experiment_name, "run_name": "", "logger": "tensorboard", "check_for_nan": True,
+        "obs_groups": {"student": ["policy"], "teacher": ["critic"]},
+        "student": student, "teacher": copy.deepcopy(teacher_cfg["actor"]),
+        # An MLP student takes a gradient step per stored time step (rsl_rl's default of 15 suits recurrent ones).
+        "algorithm": {"class_name": ALGORITHMS[algo], "num_learning_epochs": LEARNING_EPOCHS, "gradient_length": 1,
+                      "learning_rate": learning_rate, "max_grad_norm": 1.0, "loss_type": "mse", "rnd_cfg": None,
+                      "symmetry_cfg": None},
+    }
+
+
+def export_view(train_cfg: dict[str, Any]) -> dict[str, Any]:
+    """What checkpoints record as ``train_cfg``: the student under the names export rebuilds an actor from."""
+    view = copy.deepcopy(train_cfg)
+    view["actor"] = view["student"]
+    view["obs_groups"] = {**view["obs_groups"], "actor": view["obs_groups"]["student"]}
+    return view
+
+
+class RobotAcDistillationRunner(RobotAcOnPolicyRunner, DistillationRunner):
+    """Our run directory, logging and atomic checkpoints around rsl_rl's distillation loop."""
+
+    def load_teacher(self, teacher: str) -> dict[str, Any]:
+        """Load the teacher's actor; what the student's run records about it."""
+        path = find_checkpoint(teacher)
+        state = load_checkpoint(path)
+        try:
+            self.alg.load({"actor_state_dict": state["actor_state_dict"]}, None, strict=True)
+        except RuntimeError as exc:
+            raise RobotAcError(f"teacher '{path}': its actor does not fit this task's 'critic' group and the "
+                               f"teacher's network ({exc})") from exc
+        return {"checkpoint": str(path.resolve()), "task": state["infos"]["interface"]["task"],
+                "iteration": int(state["iter"])}
+
+    def save(self, path: str, infos: dict | None = None) -> None:
+        if self.run is None:
+            return
+        state = self.alg.save()
+        state = {"actor_state_dict": state["student_state_dict"], "critic_state_dict": {},
+                 "teacher_state_dict": state["teacher_state_dict"],
+                 "optimizer_state_dict": state["optimizer_state_dict"]}
+        state["iter"] = self.current_learning_iteration
+        state["infos"] = {**self.checkpoint_infos, **(infos or {})}
+        save_checkpoint(self.run.checkpoints / Path(path).name, state)
+
+    def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
+             map_location: str | None = None) -> dict:
+        state = load_checkpoint(path, map_location=map_location or self.device)
+        if "teacher_state_dict" not in state:
+            raise RobotAcError(f"checkpoint '{path}' is not a distillation run (no teacher in it)")
+        self.alg.load({"student_state_dict": state["actor_state_dict"], "teacher_state_dict":
+                       state["teacher_state_dict"], "optimizer_state_dict": state["optimizer_state_dict"]},
+                      None, strict)
+        self.current_learning_iteration = state["iter"] + 1
+        return state["infos"]
