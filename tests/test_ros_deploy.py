@@ -186,6 +186,7 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
     """Closed loop as on a robot: the sim bridge (Isaac Lab cartpole) in its own process, the policy node here
     (stepping on each joint state), `robot-ac record`'s recorder logging it; the log then replays open loop with the
     commands the node sent, to float precision."""
+    import gc
     import os
     import subprocess
     import sys
@@ -208,6 +209,10 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
 
     recorder = RecorderNode(config, tmp_path / "log", context=ros_context)
     executor.add_node(recorder)
+    # The node shares this process with every earlier test's objects: a full garbage collection over them can
+    # stall it for several control periods (a deployed node runs in its own small process).
+    gc.collect()
+    gc.freeze()
     try:
         assert _spin_until(executor, lambda: len(states) > 5, 90.0), (tmp_path / "bridge.log").read_text()[-2000:]
         bring_up([node])
@@ -237,6 +242,7 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
         assert np.mean(per_tick < 1e-6) > 0.95 and np.median(per_tick) < 1e-9, per_tick.max()
         assert result.lag_ticks == 0
     finally:
+        gc.unfreeze()
         node.destroy_node()
         recorder.destroy_node()
         monitor.destroy_node()

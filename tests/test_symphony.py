@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
 from robot_ac.algorithms import FadingReplayBuffer, Symphony, SymphonyConfig
 from robot_ac.algorithms.symphony import soft_truncated, swaddling, truncation_weights
@@ -229,9 +228,11 @@ def test_deterministic_actor_exports_to_torchscript_and_onnx():
 
 # ---- data parallel ---------------------------------------------------------------------------------------------
 
-def _ddp_worker(rank: int, world_size: int, init_file: str, out_dir: str) -> None:
+def _ddp_worker(out_dir: str) -> None:
+    """One rank under torchrun (fresh interpreters, env:// rendezvous): 4 updates on its own data."""
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
     try:
         torch.manual_seed(100 + rank)  # different initial weights and different data on every rank
         algo = _filled()
@@ -244,7 +245,14 @@ def _ddp_worker(rank: int, world_size: int, init_file: str, out_dir: str) -> Non
 
 
 def test_two_gloo_ranks_keep_identical_parameters(tmp_path):
-    mp.spawn(_ddp_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
+    import subprocess
+    import sys
+
+    code = f"from tests.test_symphony import _ddp_worker; _ddp_worker({str(tmp_path)!r})"
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+                             "--master_port=29533", "--no-python", sys.executable, "-c", code],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
     rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     assert rank0["losses"] != rank1["losses"], "the ranks saw different data"
     assert torch.equal(rank0["params"], rank1["params"])

@@ -50,6 +50,9 @@ def test_interface_matches_simulator(spec):
     """What the manifest will state (joints, defaults, gains, limits) is what the simulator actually uses."""
     env = spec.make_env(EnvOptions(num_envs=4, device="cpu", seed=0))
     try:
+        if not hasattr(env, "unwrapped"):  # a Gymnasium MuJoCo task: its model instead of an Isaac Lab scene
+            _check_mujoco_interface(spec, env)
+            return
         unwrapped = env.unwrapped
         (robot,) = unwrapped.scene.articulations.values()
         data = robot.data
@@ -70,6 +73,18 @@ def test_interface_matches_simulator(spec):
             assert name in names
     finally:
         env.close()
+
+
+def _check_mujoco_interface(spec: TaskSpec, env) -> None:
+    import mujoco
+
+    gym_env = env.envs[0].unwrapped
+    model = gym_env.model
+    actuated = [mujoco.mj_id2name(model, mujoco.mjtObj.mjOBJ_JOINT, model.actuator_trnid[i, 0]) for i in range(model.nu)]
+    assert actuated == spec.interface.action.joint_names == [j.name for j in spec.interface.joints]
+    assert spec.interface.action.scale == pytest.approx(list(model.actuator_gear[:, 0]))
+    assert spec.interface.control_period_s == pytest.approx(gym_env.dt)
+    assert env.action_limit == pytest.approx(spec.interface.action.clip)
 
 
 def test_gym_registration_builds_the_same_env():

@@ -41,8 +41,9 @@ INTERFACE = PolicyInterface(
 class GymnasiumVecEnv(VecEnv):
     """``num_envs`` Gymnasium envs stepped in turn, resetting themselves, with rsl_rl's VecEnv interface.
 
-    ``extras['time_outs']`` marks truncations (time limit) apart from terminations (fall); ``action_limit`` is the
-    symmetric bound of the action space (off-policy actors are built to it).
+    ``extras['time_outs']`` marks truncations (time limit) apart from terminations (fall), ``extras['success']``
+    episodes that reached the time limit without falling; ``action_limit`` is the symmetric bound of the action
+    space (off-policy actors are built to it).
     """
 
     def __init__(self, gym_id: str, opts: EnvOptions) -> None:
@@ -76,7 +77,8 @@ class GymnasiumVecEnv(VecEnv):
         self.episode_length_buf += 1
         self.episode_length_buf[torch.as_tensor(dones, device=self.device)] = 0
         time_outs = torch.as_tensor(np.logical_and(truncated, ~terminated.astype(bool)), device=self.device)
-        return self.get_observations(), self._tensor(rewards), self._tensor(dones), {"time_outs": time_outs}
+        extras = {"time_outs": time_outs, "success": time_outs.clone()}
+        return self.get_observations(), self._tensor(rewards), self._tensor(dones), extras
 
     def close(self) -> None:
         for env in self.envs:
@@ -100,4 +102,5 @@ MUJOCO_HUMANOID_TASK = TaskSpec(
     ppo=PpoConfig(num_steps_per_env=64, actor_hidden_dims=(256, 256), critic_hidden_dims=(256, 256)),
     max_iterations=1000,
     num_envs=1,
+    success_metric="the episode reaches Humanoid-v5's 1000-step limit without falling",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: b
         for node in nodes:
             executor.add_node(node)
         bring_up(nodes)
+        # Everything built so far (ONNX session, buffers, message types) lives as long as the node: keep it out of
+        # the garbage collector's scans, so collections stay short inside the control loop.
+        gc.collect()
+        gc.freeze()
         deadline = None if duration_s is None else time.monotonic() + duration_s
         while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
             executor.spin_once(timeout_sec=0.1)
