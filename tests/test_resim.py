@@ -17,9 +17,11 @@ pytestmark = pytest.mark.sim
 CONFIG = Path(__file__).resolve().parents[1] / "hardware_configs" / "cartpole_sim.yaml"
 
 
-def record_real_robot(actuator_gain: float, steps: int = 90, delay_ticks: int = 0, friction: float = 0.0):
+def record_real_robot(actuator_gain: float, steps: int = 90, delay_ticks: int = 0, friction: float = 0.0,
+                      sensor_noise: float = 0.0):
     """The 'robot': the simulated cartpole, but its actuator delivers ``actuator_gain`` x the force commanded
-    ``delay_ticks`` control periods earlier, minus Coulomb friction ``friction`` (N) against the cart's motion."""
+    ``delay_ticks`` control periods earlier, minus Coulomb friction ``friction`` (N) against the cart's motion; its
+    logged joint states carry Gaussian noise of ``sensor_noise`` (m or rad, and 10x that per second)."""
     from sim.sim_robot import CartpoleSimRobot
 
     robot = CartpoleSimRobot(seed=5)
@@ -28,9 +30,12 @@ def record_real_robot(actuator_gain: float, steps: int = 90, delay_ticks: int = 
         t = 0.001
         efforts = [6.0 * np.sin(0.35 * k) + 3.0 * np.cos(1.3 * k) for k in range(steps)]
         cart = robot.joint_names.index("slider_to_cart")
+        noise = np.random.default_rng(7)
         for k in range(steps):
             names, position, velocity = robot.joint_state()
-            events.append((t, "joint_state", (names, position, velocity)))
+            logged = (np.asarray(position) + noise.normal(0, sensor_noise, len(position)),
+                      np.asarray(velocity) + noise.normal(0, 10 * sensor_noise, len(velocity)))
+            events.append((t, "joint_state", (names, *(list(v) for v in logged))))
             events.append((t + 0.0005, "command", [efforts[k]]))
             delivered = actuator_gain * efforts[max(k - delay_ticks, 0)] - friction * np.sign(velocity[cart])
             robot.set_command(["slider_to_cart"], [delivered])
@@ -71,7 +76,8 @@ def test_resimulation_finds_the_actuator_gain(tmp_path):
 
 
 def test_resimulation_finds_delay_and_friction(tmp_path):
-    result = _resimulate(tmp_path, 0.8, delay_ticks=2, friction=1.5)
+    """With encoder noise (1 mm, 1 cm/s) in the log: without it the fit is exact (same simulator on both sides)."""
+    result = _resimulate(tmp_path, 0.8, delay_ticks=2, friction=1.5, sensor_noise=0.001)
     fit = result.actuators["slider_to_cart"]
     assert result.delay_ticks == 2
     assert fit.gain == pytest.approx(0.8, rel=0.1) and fit.coulomb_friction == pytest.approx(1.5, rel=0.2)
