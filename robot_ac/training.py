@@ -110,9 +110,10 @@ def train(args: Train) -> RunDirectory | None:
     iterations = args.max_iterations or spec.max_iterations
     if num_envs < 1 or iterations < 1:
         raise RobotAcError(f"--num-envs ({num_envs}) and --max-iterations ({iterations}) must be positive")
-    if (args.algo in TEACHER_ALGOS) != (args.teacher is not None):
-        raise RobotAcError(f"--algo {args.algo}: --teacher RUN (a PPO run on privileged state) goes with "
-                           f"--algo {' / '.join(TEACHER_ALGOS)} and only with them")
+    if args.algo in TEACHER_ALGOS and args.teacher is None:
+        raise RobotAcError(f"--algo {args.algo} needs --teacher RUN (a PPO run on the task's privileged state)")
+    if args.teacher is not None and args.algo not in TEACHER_ALGOS:
+        raise RobotAcError(f"--teacher goes with --algo {' / '.join(TEACHER_ALGOS)}, not with --algo {args.algo}")
     if args.max_wall_time_s is not None and args.distributed:
         raise RobotAcError("--max-wall-time-s is not supported with --distributed (ranks would stop at different "
                            "iterations)")

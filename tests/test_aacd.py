@@ -75,7 +75,9 @@ def test_teacher_must_fit_the_student(trained_cartpole, tmp_path, cli):
                         "--run-root", str(tmp_path)])
     assert code == 2 and "does not fit the student's" in err and "Traceback" not in err
     code, _, err = cli(["train", "--task", "cartpole-positions", "--algo", "aacd", "--run-root", str(tmp_path)])
-    assert code == 2 and "--teacher RUN (a PPO run on privileged state) goes with --algo aacd" in err
+    assert code == 2 and "--algo aacd needs --teacher RUN" in err
+    code, _, err = cli(["train", "--task", "cartpole", "--teacher", str(trained_cartpole), "--run-root", str(tmp_path)])
+    assert code == 2 and "--teacher goes with --algo aacd / dagger / bc, not with --algo ppo" in err
 
 
 def test_aacd_student_learns_faster_than_from_scratch(students):
