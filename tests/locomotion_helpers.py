@@ -63,3 +63,44 @@ def drop_and_push(robot_cfg: Any, push_mps: np.ndarray, seconds: float, njmax: i
             "max_rows": max_rows,
             **inspect(robot, NewtonManager.get_model(), solver),
         }
+
+
+def assert_observation_groups_match(env: Any, interface: Any, num_envs: int) -> None:
+    """The ``policy`` group is the interface term by term; the ``critic`` group is those terms first, then only the
+    privileged extras (base velocity, base height); the policy reads nothing a real robot lacks."""
+    manager = env.unwrapped.observation_manager
+    policy_terms = manager.active_terms["policy"]
+    assert policy_terms == [term.name for term in interface.observations]
+    assert [dims[0] for dims in manager.group_obs_term_dim["policy"]] == [term.size for term in interface.observations]
+    obs = env.get_observations()
+    assert obs["policy"].shape == (num_envs, interface.observation_size)
+    assert manager.active_terms["critic"] == policy_terms + ["base_lin_vel", "base_height"]
+    assert obs["critic"].shape == (num_envs, interface.observation_size + 4)
+    assert {term.source for term in interface.observations} <= {"imu", "joint_state", "command", "previous_action"}
+
+
+def assert_steps_finite_and_a_fall_terminates(env: Any, num_envs: int) -> None:
+    """Small random actions keep a standing robot up with finite observations and rewards; env 0 laid on its back
+    terminates (not a time-out) and earns less than the others on that step."""
+    import math
+
+    import torch
+    from isaaclab.utils.math import quat_from_euler_xyz
+
+    unwrapped = env.unwrapped
+    robot = unwrapped.scene["robot"]
+    generator = torch.Generator().manual_seed(0)
+    env.reset()
+    for _ in range(10):
+        obs, rewards, dones, _ = env.step(0.3 * torch.randn(num_envs, env.num_actions, generator=generator))
+        assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
+        assert torch.isfinite(rewards).all()
+    assert not dones.any(), "a standing robot fell within 0.2 s of small random actions"
+    pose = robot.data.root_pose_w.torch.clone()
+    pose[0, 2] = 0.3
+    pose[0, 3:] = quat_from_euler_xyz(torch.tensor([math.pi / 2]), torch.zeros(1), torch.zeros(1))[0]
+    robot.write_root_pose_to_sim_index(root_pose=pose)
+    _, rewards, dones, _ = env.step(torch.zeros(num_envs, env.num_actions))
+    assert dones.tolist() == [True] + [False] * (num_envs - 1)
+    assert unwrapped.reset_terminated[0] and not unwrapped.reset_time_outs[0]
+    assert rewards[0] < rewards[1:].min()

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import math
 import pathlib
 import subprocess
 import sys
@@ -25,7 +24,12 @@ import pytest
 
 from sim.robots import g1
 from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK, MIN_BASE_HEIGHT, NCONMAX, NJMAX
-from tests.locomotion_helpers import SIM_DT, drop_and_push
+from tests.locomotion_helpers import (
+    SIM_DT,
+    assert_observation_groups_match,
+    assert_steps_finite_and_a_fall_terminates,
+    drop_and_push,
+)
 
 pytestmark = pytest.mark.sim
 
@@ -203,16 +207,7 @@ def env():
 
 
 def test_observation_groups_match_the_interface(env) -> None:
-    interface = G1_VELOCITY_TASK.interface
-    manager = env.unwrapped.observation_manager
-    policy_terms = manager.active_terms["policy"]
-    assert policy_terms == [term.name for term in interface.observations]
-    assert [dims[0] for dims in manager.group_obs_term_dim["policy"]] == [term.size for term in interface.observations]
-    obs = env.get_observations()
-    assert obs["policy"].shape == (NUM_ENVS, interface.observation_size)
-    assert manager.active_terms["critic"] == policy_terms + ["base_lin_vel", "base_height"]
-    assert obs["critic"].shape == (NUM_ENVS, interface.observation_size + 4)
-    assert {term.source for term in interface.observations} <= {"imu", "joint_state", "command", "previous_action"}
+    assert_observation_groups_match(env, G1_VELOCITY_TASK.interface, NUM_ENVS)
 
 
 def test_actions_drive_the_joints_in_unitree_order(env) -> None:
@@ -225,25 +220,4 @@ def test_actions_drive_the_joints_in_unitree_order(env) -> None:
 
 
 def test_steps_are_finite_and_a_fall_terminates(env) -> None:
-    import torch
-    from isaaclab.utils.math import quat_from_euler_xyz
-
-    unwrapped = env.unwrapped
-    robot = unwrapped.scene["robot"]
-    generator = torch.Generator().manual_seed(0)
-    env.reset()
-    for _ in range(10):
-        obs, rewards, dones, _ = env.step(0.3 * torch.randn(NUM_ENVS, env.num_actions, generator=generator))
-        assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
-        assert torch.isfinite(rewards).all()
-    assert not dones.any(), "a standing robot fell within 0.2 s of small random actions"
-
-    # Lay env 0 on its back, 0.3 m up: it must terminate (not time out) and be penalised on that step.
-    pose = robot.data.root_pose_w.torch.clone()
-    pose[0, 2] = 0.3
-    pose[0, 3:] = quat_from_euler_xyz(torch.tensor([math.pi / 2]), torch.zeros(1), torch.zeros(1))[0]
-    robot.write_root_pose_to_sim_index(root_pose=pose)
-    _, rewards, dones, _ = env.step(torch.zeros(NUM_ENVS, env.num_actions))
-    assert dones.tolist() == [True] + [False] * (NUM_ENVS - 1)
-    assert unwrapped.reset_terminated[0] and not unwrapped.reset_time_outs[0]
-    assert rewards[0] < rewards[1:].min()
+    assert_steps_finite_and_a_fall_terminates(env, NUM_ENVS)

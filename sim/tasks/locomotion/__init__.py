@@ -1,1 +1,29 @@
 """Velocity-command locomotion on flat ground, joint-position actions (manager-based Isaac Lab env)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from robot_ac.tasks import EnvOptions
+
+
+def env_factories(robot_cfg: Callable[[], Any], robot: Callable[[], Any]
+                  ) -> tuple[Callable[[EnvOptions], Any], Callable[[EnvOptions], Any]]:
+    """A locomotion task's ``make_gym_env`` and ``make_env`` for one robot (its ArticulationCfg and its
+    LocomotionRobot settings); Isaac Lab is imported when an env is made, not when the task is listed."""
+
+    def make_gym_env(opts: EnvOptions) -> Any:
+        from isaaclab.envs import ManagerBasedRLEnv
+
+        from sim.tasks.locomotion.env_cfg import make_locomotion_env_cfg
+
+        return ManagerBasedRLEnv(make_locomotion_env_cfg(opts, robot_cfg=robot_cfg(), robot=robot()))
+
+    def make_env(opts: EnvOptions) -> Any:
+        from sim.bootstrap import wrap_for_rsl_rl
+        from sim.tasks.locomotion.env_cfg import survived
+
+        return wrap_for_rsl_rl(make_gym_env(opts), success=survived)
+
+    return make_gym_env, make_env

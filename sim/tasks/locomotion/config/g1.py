@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from robot_ac.config import PpoConfig
 from robot_ac.export.manifest import ActionSpec, ObservationTerm, PolicyInterface
-from robot_ac.tasks import EnvOptions, TaskSpec
+from robot_ac.tasks import TaskSpec
 from sim.robots import g1
+from sim.tasks.locomotion import env_factories
 
 NUM_JOINTS = len(g1.JOINT_NAMES)
 CONTROL_PERIOD_S = 1 / 50
@@ -65,19 +66,7 @@ INTERFACE = PolicyInterface(
 )
 
 
-def _make_gym_env(opts: EnvOptions):
-    from isaaclab.envs import ManagerBasedRLEnv
-
-    from sim.tasks.locomotion.env_cfg import make_locomotion_env_cfg
-
-    return ManagerBasedRLEnv(make_locomotion_env_cfg(opts, robot_cfg=g1.g1_cfg(), robot=_robot()))
-
-
-def _make_env(opts: EnvOptions):
-    from sim.bootstrap import wrap_for_rsl_rl
-    from sim.tasks.locomotion.env_cfg import survived
-
-    return wrap_for_rsl_rl(_make_gym_env(opts), success=survived)
+_make_gym_env, _make_env = env_factories(g1.g1_cfg, _robot)
 
 
 G1_VELOCITY_TASK = TaskSpec(
