@@ -16,6 +16,7 @@ Then the parallel mode: env-steps/s and updates/s at several env counts (one vec
 from __future__ import annotations
 
 import datetime
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -185,17 +186,16 @@ def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), ste
 def _rollout_statistics(run: Path, task: str, num_envs: int, steps: int) -> dict[str, float]:
     """The final policy, deterministic: return per env step, action smoothness mean |a_t - a_{t-1}|, and
     effort mean a_t^2 (actions as the env receives them, clipped to its bound where it declares one)."""
-    from robot_ac.export.policy_export import deterministic_actions, rebuild_actor
-    from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
+    from robot_ac.play import load_policy
 
-    actor = rebuild_actor(load_checkpoint(find_checkpoint(run)))
+    policy, _ = load_policy(run, "cpu")
     env = get_task(task).make_env(EnvOptions(num_envs=num_envs, device="cpu", seed=123))
     try:
         obs = env.get_observations()["policy"]
         limit = getattr(env, "action_limit", None)
         previous, changes, efforts, rewards = None, [], [], []
         for _ in range(steps):
-            actions = deterministic_actions(actor, obs)
+            actions = policy(obs)
             if limit is not None:
                 actions = actions.clamp(-limit, limit)
             if previous is not None:
@@ -206,8 +206,8 @@ def _rollout_statistics(run: Path, task: str, num_envs: int, steps: int) -> dict
             obs, previous = next_obs["policy"], actions
     finally:
         env.close()
-    mean = lambda values: sum(values) / len(values)  # noqa: E731
-    return {"reward_per_step": mean(rewards), "action_smoothness": mean(changes), "action_energy": mean(efforts)}
+    return {"reward_per_step": statistics.fmean(rewards), "action_smoothness": statistics.fmean(changes),
+            "action_energy": statistics.fmean(efforts)}
 
 
 def bench_algos(out_dir: Path, task: str, num_envs: int, minutes: float, eval_steps: int = 300,
