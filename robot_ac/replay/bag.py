@@ -192,11 +192,12 @@ class _Topic:
 
 
 class _LogReader:
-    def __init__(self, config: HardwareConfig, command_joints: list[str], log: RobotLog) -> None:
+    def __init__(self, config: HardwareConfig, command_joints: list[str], log: RobotLog, bag: Any) -> None:
         self.config, self.log = config, log
         self.index = {name: i for i, name in enumerate(config.joint_names)}
         self.command_width = len(command_joints)
-        self.typestore_reader: Any = None
+        self.bag = bag
+        """The open rosbags reader: it deserialises the messages not decoded in bulk."""
 
     def joint_states(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
         t = np.asarray(times)
@@ -232,7 +233,7 @@ class _LogReader:
 
     def trajectory(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
         for t, raw in zip(times, raws):
-            msg = self.typestore_reader.deserialize(raw, topic.msgtype)
+            msg = self.bag.deserialize(raw, topic.msgtype)
             row = np.asarray(msg.points[0].positions, dtype=np.float64) if msg.points else np.empty(0)
             if row.size != self.command_width:
                 topic.dropped += 1
@@ -241,7 +242,7 @@ class _LogReader:
 
     def diagnostics(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
         for t, raw in zip(times, raws):
-            for status in self.typestore_reader.deserialize(raw, topic.msgtype).status:
+            for status in self.bag.deserialize(raw, topic.msgtype).status:
                 state, _, reason = status.message.partition(": ")
                 self.log.states.append((t, state, reason))
 
@@ -297,8 +298,7 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
         bag.open()
     except Exception as exc:  # rosbags raises its own error types for every storage problem
         raise RobotAcError(f"bag '{path}' cannot be opened: {type(exc).__name__}: {exc}") from exc
-    reader = _LogReader(config, command_joints, log)
-    reader.typestore_reader = bag
+    reader = _LogReader(config, command_joints, log, bag)
     table = _decoders(reader, config, bag.connections)
     streams: dict[str, _Topic] = {}
     try:
