@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -38,5 +39,6 @@ def test_torchrun_gives_each_rank_its_device_and_seed():
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    lines = sorted(line for line in result.stdout.splitlines() if line.startswith("RANK"))
+    # The two ranks share one stdout: their lines may interleave, so each record is found by its pattern.
+    lines = sorted(re.findall(r"RANK \d cuda:\d \d+ (?:True|False)", result.stdout))
     assert lines == ["RANK 0 cuda:0 100 True", "RANK 1 cuda:1 101 False"]
