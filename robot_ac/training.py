@@ -61,6 +61,7 @@ def _make_runner(args: Train, spec: TaskSpec, ppo: PpoConfig, env: Any, run: Run
                  ctx: DistributedContext, obs_dims: dict[str, int], resuming: bool) -> tuple[Any, dict, int]:
     """The algorithm's runner, the config recorded in config.json, and env steps per iteration."""
     from robot_ac.runners.off_policy import OffPolicyRunner, symphony_train_cfg
+    from robot_ac.networks.tactile_student import TactileLayout, tactile_actor_cfg
     from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
 
     def infos(train_cfg: dict) -> dict[str, Any]:
@@ -73,6 +74,9 @@ def _make_runner(args: Train, spec: TaskSpec, ppo: PpoConfig, env: Any, run: Run
         return runner, cfg, args.symphony.steps_per_iteration
     rsl = ppo.to_rsl_rl(seed=ctx.seed, device=ctx.device, save_interval=args.save_interval,
                         experiment_name=spec.name, critic_groups=("critic",) if "critic" in obs_dims else ("policy",))
+    layout = TactileLayout.of(spec.interface)
+    if layout is not None:
+        rsl["actor"] = tactile_actor_cfg(rsl["actor"], layout)
     if args.algo in ("dagger", "bc"):
         from robot_ac.runners.distillation import RobotAcDistillationRunner, distillation_train_cfg, export_view
 

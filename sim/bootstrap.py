@@ -75,6 +75,10 @@ class SuccessReportingVecEnv(RslRlVecEnvWrapper):
         return obs, rewards, dones, extras
 
 
-def wrap_for_rsl_rl(env: Any, success: Callable[[Any], torch.Tensor] | None = None) -> RslRlVecEnvWrapper:
-    """Wrap an Isaac Lab env for rsl_rl; with ``success`` the wrapper also reports per-episode success."""
-    return RslRlVecEnvWrapper(env) if success is None else SuccessReportingVecEnv(env, success)
+def wrap_for_rsl_rl(env: Any, success: Callable[[Any], torch.Tensor] | None = None,
+                    clip_actions: float | None = None) -> RslRlVecEnvWrapper:
+    """Wrap an Isaac Lab env for rsl_rl; with ``success`` the wrapper also reports per-episode success, with
+    ``clip_actions`` it clips actions to [-clip, clip] (the manifest's action clip)."""
+    if success is None:
+        return RslRlVecEnvWrapper(env, clip_actions=clip_actions)
+    return SuccessReportingVecEnv(env, success, clip_actions=clip_actions)

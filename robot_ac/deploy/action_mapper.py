@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from robot_ac.deploy.hardware_config import HardwareConfig
+from robot_ac.errors import RobotAcError
 from robot_ac.export.manifest import PolicyInterface
 
 
@@ -17,6 +18,9 @@ class ActionMapper:
 
     def __init__(self, interface: PolicyInterface, config: HardwareConfig, default_positions: dict[str, float]):
         action = interface.action
+        if action.type not in ("joint_position", "joint_effort"):
+            raise RobotAcError(f"policy action type '{action.type}' is not supported by the deploy runtime yet "
+                               "(it maps joint_position and joint_effort actions)")
         self.is_effort = action.type == "joint_effort"
         self.joint_names = list(config.command_joints or action.joint_names)
         index = {name: i for i, name in enumerate(self.joint_names)}

@@ -24,6 +24,7 @@ _ACTION_TO_INTERFACES = {
     "joint_position": {"forward_position", "joint_trajectory"},
     "joint_effort": {"forward_effort"},
     "joint_velocity": set(),
+    "ee_pose_delta": {"cartesian_pose"},
 }
 
 

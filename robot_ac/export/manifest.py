@@ -24,8 +24,8 @@ from robot_ac.errors import RobotAcError
 
 MANIFEST_FORMAT_VERSION = 1
 
-ObservationSource = Literal["joint_state", "imu", "tactile", "command", "previous_action", "task"]
-ActionType = Literal["joint_position", "joint_velocity", "joint_effort"]
+ObservationSource = Literal["joint_state", "imu", "tactile", "command", "previous_action", "end_effector", "task"]
+ActionType = Literal["joint_position", "joint_velocity", "joint_effort", "ee_pose_delta"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,8 @@ class ObservationTerm:
     """Number of floats this term contributes."""
     source: ObservationSource
     """Where the robot gets it: ``joint_state`` (sensor_msgs/JointState), ``imu``, ``tactile``, ``command`` (an
-    operator or planner goal), ``previous_action`` (the policy's own last output) or ``task`` (sim-only)."""
+    operator, planner or perception goal), ``previous_action`` (the policy's own last output), ``end_effector``
+    (the tool frame's ``pose`` or ``twist`` from the robot's forward kinematics) or ``task`` (sim-only)."""
     quantity: str = ""
     """Which quantity of the source, e.g. ``position``/``velocity`` for joint_state, ``pose`` for a command."""
     joint_names: list[str] = field(default_factory=list)
@@ -58,12 +59,18 @@ class ActionSpec:
 
     type: ActionType
     joint_names: list[str]
-    """Commanded joints, in the order of the action vector."""
+    """Commanded joints, in the order of the action vector; for ``ee_pose_delta``, the joints the robot's Cartesian
+    controller drives."""
     scale: list[float]
     offset: list[float]
     """Added after scaling: the default pose for position actions, zero for efforts."""
     clip: float | None = None
     """The raw action is clipped to [-clip, clip] before scaling."""
+    components: list[str] = field(default_factory=list)
+    """For ``ee_pose_delta``: what each action element is (``x, y, z`` in m, ``rx, ry, rz`` axis-angle in rad after
+    scaling), an increment of the ``frame``'s pose target; empty for joint actions."""
+    frame: str = ""
+    """For ``ee_pose_delta``: the controlled frame, e.g. the tool centre point."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ class PolicyInterface:
 
     @property
     def action_size(self) -> int:
-        return len(self.action.joint_names)
+        return len(self.action.components or self.action.joint_names)
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self)))

@@ -38,6 +38,8 @@ def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
     from rsl_rl.utils import resolve_class
     from tensordict import TensorDict
 
+    from robot_ac.networks.tactile_student import TactileStudentModel
+
     infos = state["infos"]
     train_cfg = infos["train_cfg"]
     if train_cfg.get("algorithm") == "symphony":
@@ -49,9 +51,9 @@ def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
         return actor.eval()
     obs = TensorDict({group: torch.zeros(1, dim) for group, dim in infos["obs_dims"].items()}, batch_size=[1])
     actor_class, actor_cfg = resolve_class(dict(train_cfg["actor"]))
-    if actor_class is not MLPModel:
+    if actor_class not in (MLPModel, TactileStudentModel):
         raise RobotAcError(f"checkpoint '{state['path']}': actor {actor_class.__name__} is not exportable yet "
-                           "(MLPModel only)")
+                           "(MLPModel and TactileStudentModel only)")
     num_actions = PolicyInterface.from_dict(infos["interface"]).action_size
     actor = actor_class(obs, train_cfg["obs_groups"], "actor", num_actions, **actor_cfg)
     actor.load_state_dict(state["actor_state_dict"])

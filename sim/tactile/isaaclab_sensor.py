@@ -49,6 +49,11 @@ class VisuotactileSensor(SensorBase):
         self._update_outdated_buffers()
         return self._data
 
+    @property
+    def no_contact_image(self):
+        """(H, W, 3) uint8 numpy: the untouched gel, the reference of difference images."""
+        return self._sensor.renderer.no_contact_image
+
     def reset(self, env_ids: Sequence[int] | None = None, env_mask: wp.array | None = None) -> None:
         super().reset(env_ids, env_mask)
 
@@ -68,7 +73,8 @@ class VisuotactileSensor(SensorBase):
             model, pads=pads, sensor=self.cfg.sensor, pad_offset=wp.transform(self.cfg.offset.pos, self.cfg.offset.rot),
             force_field=ForceFieldConfig(rows=self.cfg.taxels[0], cols=self.cfg.taxels[1], k_n=self.cfg.k_n,
                                          k_t=self.cfg.k_t, mu=self.cfg.mu),
-            render=RenderSettings(channel_order=self.cfg.channel_order) if self.cfg.render_images else None)
+            render=RenderSettings(channel_order=self.cfg.channel_order) if self.cfg.render_images else None,
+            felt=[f"*/{body}" for body in self.cfg.felt_bodies] or None)
         self._data.taxel_positions = self._sensor.taxel_positions
 
     def _update_buffers_impl(self, env_mask: wp.array) -> None:
@@ -104,6 +110,9 @@ class VisuotactileSensorCfg(SensorBaseCfg):
     k_t: float = 0.1
     """Tangential damping, N·s/m."""
     mu: float = 2.0
+    felt_bodies: tuple[str, ...] = ()
+    """Prim names (last path component) of the bodies the gel can feel, e.g. ``("Peg",)``; empty: every body.
+    Naming the few bodies that can touch the pad saves most of the sensor's time in a cluttered scene."""
     render_images: bool = True
     """Render GelSight images (off: force field and penetration only)."""
     channel_order: str = "rgb"

@@ -7,7 +7,8 @@
 Each pad is the gel surface of a body, at ``pad_offset`` in the body frame (z out of the gel, x along image columns;
 see ``geometry``). The bodies it feels are the model's sphere, box, capsule and cylinder shapes on other bodies (or
 static), and triangle-mesh shapes (through ``wp.Mesh`` ray queries), in the pad's world; SDF volumes are not felt
-yet. Relative velocities come from ``state.body_qd``
+yet. ``felt`` (body-label patterns) narrows what the pads feel to the bodies that can touch them, which is most of
+the cost in a cluttered scene. Relative velocities come from ``state.body_qd``
 (Newton: linear velocity of the centre of mass and angular velocity, world frame). ``*_torch`` properties give the
 same buffers as torch tensors without copies.
 """
@@ -79,7 +80,8 @@ def _metres_to_mm(src: wp.array3d(dtype=float), dst: wp.array3d(dtype=float)):
 class TactileSensor:
     def __init__(self, model, pads: str | Sequence[str], *, sensor: str = "gs_mini",
                  pad_offset: wp.transform | None = None, taxels: tuple[int, int] = (10, 10),
-                 force_field: ForceFieldConfig | None = None, render: RenderSettings | None = RenderSettings()):
+                 force_field: ForceFieldConfig | None = None, render: RenderSettings | None = RenderSettings(),
+                 felt: str | Sequence[str] | None = None):
         import newton
 
         self.model = model
@@ -101,8 +103,16 @@ class TactileSensor:
         shape_body = model.shape_body.numpy()
         shape_world = model.shape_world.numpy() if model.shape_world is not None else np.full(model.shape_count, -1)
         body_world = model.body_world.numpy() if model.body_world is not None else np.full(model.body_count, -1)
+        felt_patterns = [felt] if isinstance(felt, str) else list(felt or ["*"])
+        felt_body = np.array([any(fnmatch.fnmatch(label, p) for p in felt_patterns) for label in labels] + [True])
+        if felt is not None and not felt_body[:-1].any():
+            raise RobotAcError(f"no body matches felt={felt_patterns}; bodies: {labels[:20]}"
+                               + (" ..." if len(labels) > 20 else ""))
+        # Static shapes (body -1, index -1 of felt_body) are felt only when every body is.
+        felt_body[-1] = felt is None
         felt = [[s for s in range(model.shape_count)
-                 if kinds[s] >= 0 and shape_body[s] != pad and shape_world[s] in (-1, body_world[pad])]
+                 if kinds[s] >= 0 and shape_body[s] != pad and shape_world[s] in (-1, body_world[pad])
+                 and felt_body[shape_body[s]]]
                 for pad in pad_bodies]
         slots = max(1, max(len(f) for f in felt))
         candidates = np.full((len(pad_bodies), slots), -1, dtype=np.int32)

@@ -1,0 +1,1 @@
+"""Peg insertion and placement with visuotactile fingers (TacSL)."""

@@ -1,0 +1,1 @@
+"""Robot-specific peg task configs."""
