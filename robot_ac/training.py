@@ -91,10 +91,10 @@ def _make_runner(args: Train, spec: TaskSpec, ppo: PpoConfig, env: Any, run: Run
         return runner, cfg, ppo.num_steps_per_env
     runner = RobotAcOnPolicyRunner(env, copy.deepcopy(rsl), run, ctx.device, infos(rsl), verbose=args.verbose)
     if args.algo == "aacd":
-        from robot_ac.algorithms.aacd import hand_over_critic
+        from robot_ac.algorithms.aacd import hand_over_critic, set_critic_frozen
 
         if resuming:  # the checkpoint holds the student's critic; only its frozen state is re-applied
-            runner.alg.critic.requires_grad_(not args.aacd.freeze_critic)
+            set_critic_frozen(runner.alg.critic, args.aacd.freeze_critic)
         else:
             runner.checkpoint_infos["teacher"] = hand_over_critic(runner.alg.critic, args.teacher,
                                                                   args.aacd.freeze_critic)

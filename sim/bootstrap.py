@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import re
 from collections.abc import Callable
@@ -63,15 +64,27 @@ def check_local_assets(cfg: Any, name: str = "cfg") -> None:
 
 
 class SuccessReportingVecEnv(RslRlVecEnvWrapper):
-    """Isaac Lab's rsl_rl wrapper plus ``extras['success']``: a per-env bool, valid where an episode just ended."""
+    """Isaac Lab's rsl_rl wrapper plus ``extras['success']``: a per-env bool, valid where an episode just ended;
+    ``recent_success_rate`` is the share of the last ``window`` finished episodes that succeeded (what training
+    logs)."""
 
-    def __init__(self, env: Any, success: Callable[[Any], torch.Tensor], clip_actions: float | None = None):
+    def __init__(self, env: Any, success: Callable[[Any], torch.Tensor], clip_actions: float | None = None,
+                 window: int = 200):
         super().__init__(env, clip_actions=clip_actions)
         self._success = success
+        self._outcomes: collections.deque[bool] = collections.deque(maxlen=window)
+
+    @property
+    def recent_success_rate(self) -> float | None:
+        return sum(self._outcomes) / len(self._outcomes) if self._outcomes else None
 
     def step(self, actions: torch.Tensor):  # type: ignore[override]
         obs, rewards, dones, extras = super().step(actions)
-        extras["success"] = self._success(self.unwrapped)
+        success = self._success(self.unwrapped)
+        extras["success"] = success
+        ended = dones.bool()
+        if ended.any():
+            self._outcomes.extend(success[ended].tolist())
         return obs, rewards, dones, extras
 
 

@@ -20,6 +20,15 @@ from robot_ac.errors import RobotAcError
 from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
 
 
+def set_critic_frozen(critic: torch.nn.Module, frozen: bool) -> None:
+    """Freeze (or unfreeze) the critic's weights and its observation normaliser's running statistics: a frozen
+    critic must keep computing the teacher's value function, which moving statistics would change."""
+    critic.requires_grad_(not frozen)
+    if hasattr(critic, "obs_normalizer"):
+        # rsl_rl updates the statistics only where this flag is set; the normaliser stays in the forward pass.
+        critic.obs_normalization = not frozen and not isinstance(critic.obs_normalizer, torch.nn.Identity)
+
+
 def hand_over_critic(critic: torch.nn.Module, teacher: str | Path, freeze: bool) -> dict[str, Any]:
     """Load the teacher checkpoint's critic into ``critic`` (the student's) and freeze it if asked; returns what the
     student's run records about its teacher."""
@@ -36,7 +45,7 @@ def hand_over_critic(critic: torch.nn.Module, teacher: str | Path, freeze: bool)
             "the teacher's critic input must be the student's 'critic' observation group, with the same hidden sizes "
             "(--ppo.critic-hidden-dims)")
     critic.load_state_dict(weights)
-    critic.requires_grad_(not freeze)
+    set_critic_frozen(critic, freeze)
     infos = state["infos"]
     return {"checkpoint": str(path.resolve()), "task": infos["interface"]["task"], "iteration": int(state["iter"]),
             "critic_frozen": freeze}

@@ -173,11 +173,15 @@ def validate_manifest_dict(data: Any, origin: str = "manifest") -> None:
     for name in interface["action"]["joint_names"]:
         if name not in joint_names:
             raise RobotAcError(f"{origin}: action joint '{name}' is not listed in interface/joints {joint_names}")
-    n_act = len(interface["action"]["joint_names"])
+    components = interface["action"].get("components") or []
+    if (interface["action"]["type"] == "ee_pose_delta") != bool(components):
+        raise RobotAcError(f"{origin}: interface/action/components must list the action's elements for "
+                           "ee_pose_delta actions, and only for them")
+    n_act = len(components or interface["action"]["joint_names"])
     for key in ("scale", "offset"):
         if len(interface["action"][key]) != n_act:
             raise RobotAcError(f"{origin}: interface/action/{key} has {len(interface['action'][key])} entries, "
-                               f"expected one per action joint ({n_act})")
+                               f"expected one per action {'component' if components else 'joint'} ({n_act})")
     for i, term in enumerate(interface["observations"]):
         if term["source"] == "tactile":
             tactile = interface.get("tactile")

@@ -9,7 +9,8 @@ import time
 from robot_ac.runners.plots import plot_training
 from robot_ac.runners.run_dir import RunDirectory
 
-METRIC_COLUMNS = ("iteration", "total_steps", "mean_return", "mean_episode_length", "steps_per_s", "wall_time_s")
+METRIC_COLUMNS = ("iteration", "total_steps", "mean_return", "mean_episode_length", "steps_per_s", "wall_time_s",
+                  "success_rate")
 
 
 def remaining_seconds(elapsed_s: float, done: int, left: int, deadline: float | None) -> float:
@@ -20,14 +21,20 @@ def remaining_seconds(elapsed_s: float, done: int, left: int, deadline: float | 
 
 def record_iteration(run: RunDirectory, *, iteration: int, total_iterations: int, total_steps: int,
                      mean_return: float, mean_length: float, steps_per_s: float, wall_time_s: float,
-                     eta_s: float, plot: bool, title: str, extra: str = "", quiet: bool = False) -> None:
-    """Append to ``metrics.csv``, print the progress line (unless ``quiet``), redraw ``training.png`` if ``plot``."""
+                     eta_s: float, plot: bool, title: str, extra: str = "", quiet: bool = False,
+                     success_rate: float | None = None) -> None:
+    """Append to ``metrics.csv``, print the progress line (unless ``quiet``), redraw ``training.png`` if ``plot``.
+
+    ``success_rate``: share of recent episodes that succeeded, for tasks that report success (else left empty)."""
     new_file = not run.metrics_csv.exists()
     with open(run.metrics_csv, "a", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         if new_file:
             writer.writerow(METRIC_COLUMNS)
-        writer.writerow((iteration, total_steps, mean_return, mean_length, steps_per_s, wall_time_s))
+        writer.writerow((iteration, total_steps, mean_return, mean_length, steps_per_s, wall_time_s,
+                         "" if success_rate is None else success_rate))
+    if success_rate is not None:
+        extra = f"  success {success_rate:5.1%}{extra}"
     if not quiet:
         print(f"[{iteration + 1:>5}/{total_iterations}] return {mean_return:9.3f}  ep.len {mean_length:7.1f}  "
               f"{steps_per_s:9.0f} steps/s{extra}  ETA {datetime.timedelta(seconds=int(eta_s))}", flush=True)

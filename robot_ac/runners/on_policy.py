@@ -11,6 +11,7 @@ import io
 import statistics
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from rsl_rl.env import VecEnv
@@ -31,8 +32,9 @@ class _RunLogger(Logger):
     """rsl_rl's logger (TensorBoard) with a one-line console summary and a CSV of the learning curve."""
 
     def __init__(self, *args: Any, run: RunDirectory | None, verbose: bool, plot_every: int, title: str,
-                 **kwargs: Any) -> None:
+                 success_rate: Callable[[], float | None], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.success_rate = success_rate
         self.run = run
         self.verbose = verbose
         self.plot_every = plot_every
@@ -58,7 +60,8 @@ class _RunLogger(Logger):
         record_iteration(self.run, iteration=it, total_iterations=total_it, total_steps=self.tot_timesteps,
                          mean_return=mean_return, mean_length=mean_length, steps_per_s=rate,
                          wall_time_s=time.monotonic() - self._started, eta_s=eta, title=self.title,
-                         plot=done % self.plot_every == 0 or it + 1 == total_it, quiet=self.verbose)
+                         plot=done % self.plot_every == 0 or it + 1 == total_it, quiet=self.verbose,
+                         success_rate=self.success_rate())
         self._check_deadline()
 
     def _check_deadline(self) -> None:
@@ -81,6 +84,7 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
             is_distributed=self.is_distributed, gpu_world_size=self.gpu_world_size,
             gpu_global_rank=self.gpu_global_rank, device=self.device,
             run=run, verbose=verbose, plot_every=plot_every, title=checkpoint_infos["interface"]["task"],
+            success_rate=lambda: getattr(self.env, "recent_success_rate", None),
         )
         # rsl_rl stores the git diff of its own package; the user's project is what matters here.
         self.logger.git_status_repos = [str(Path(__file__).resolve())]

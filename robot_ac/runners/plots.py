@@ -20,12 +20,22 @@ def read_metrics(csv_path: Path) -> dict[str, list[float]]:
 
 
 def plot_training(csv_path: Path, png_path: Path, title: str) -> Path:
-    """Mean episode return and length against environment steps; written atomically."""
+    """Mean episode return and length (and success rate, where the task reports it) against environment steps;
+    written atomically."""
     plt = pyplot()
 
     metrics = read_metrics(csv_path)
     steps = [s / 1e3 for s in metrics.get("total_steps", [])]
-    fig, (ax_ret, ax_len) = plt.subplots(1, 2, figsize=(10, 3.8))
+    success = metrics.get("success_rate", [])
+    with_success = any(value == value for value in success)  # NaN != NaN: the column is empty without success
+    fig, axes = plt.subplots(1, 3 if with_success else 2, figsize=(15 if with_success else 10, 3.8))
+    ax_ret, ax_len = axes[:2]
+    if with_success:
+        axes[2].plot(steps, success, color="tab:green")
+        axes[2].set_xlabel("environment steps (thousands)")
+        axes[2].set_ylabel("success rate (last 200 episodes)")
+        axes[2].set_ylim(-0.02, 1.02)
+        axes[2].grid(alpha=0.3)
     ax_ret.plot(steps, metrics.get("mean_return", []), color="tab:blue")
     ax_ret.set_xlabel("environment steps (thousands)")
     ax_ret.set_ylabel("mean episode return")

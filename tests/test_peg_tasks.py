@@ -1,0 +1,122 @@
+"""The peg tasks: generated fixtures, the start pose's inverse kinematics, the tactile pads on a held peg, and
+that a privileged scripted expert solves both tasks through the task-space impedance controller (the physics holds
+the grasp and lets the peg into a 2 mm clearance socket)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from robot_ac.errors import RobotAcError
+from robot_ac.tasks import EnvOptions, get_task
+from sim.tasks.peg_insertion.fixtures import SocketGeometry, write_socket_usd
+from sim.tasks.peg_insertion.settings import INSERT, PLACE, TACTILE_SENSORS
+
+
+def test_socket_hole_is_peg_plus_clearance(tmp_path):
+    from pxr import Usd, UsdGeom, UsdPhysics
+
+    socket = SocketGeometry(hole_side=0.012, clearance=0.002)
+    path = write_socket_usd(socket, tmp_path)
+    assert write_socket_usd(socket, tmp_path) == path, "the same geometry reuses its file"
+    stage = Usd.Stage.Open(str(path))
+    root = stage.GetDefaultPrim()
+    assert UsdPhysics.RigidBodyAPI(root).GetKinematicEnabledAttr().Get() is True
+    cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), ["default"])
+    walls = {p.GetName(): cache.ComputeLocalBound(p).ComputeAlignedRange() for p in root.GetChildren()}
+    assert set(walls) == {"base", "wall_px", "wall_nx", "wall_py", "wall_ny"}
+    assert walls["wall_px"].GetMin()[0] - walls["wall_nx"].GetMax()[0] == pytest.approx(0.014, abs=1e-7)
+    assert walls["wall_py"].GetMin()[1] - walls["wall_ny"].GetMax()[1] == pytest.approx(0.014, abs=1e-7)
+    assert walls["base"].GetMax()[2] == pytest.approx(0.0, abs=1e-7)
+    assert walls["wall_px"].GetMax()[2] == pytest.approx(0.02, abs=1e-7)
+    assert len(list(stage.GetDefaultPrim().GetChildren())) == 1 + 4
+    plate = Usd.Stage.Open(str(write_socket_usd(SocketGeometry(depth=0.0), tmp_path)))
+    assert [p.GetName() for p in plate.GetDefaultPrim().GetChildren()] == ["base"]
+
+
+def test_start_pose_puts_the_tcp_above_the_fixture():
+    import mujoco
+
+    from sim import ASSETS_DIR
+    from sim.robots import franka
+
+    target = INSERT.start_tcp_position
+    pose = franka.arm_configuration_for_tcp(target)
+    model = mujoco.MjModel.from_xml_path(str(ASSETS_DIR / "franka" / "panda.xml"))
+    data = mujoco.MjData(model)
+    for name, value in pose.items():
+        data.qpos[model.joint(name).qposadr[0]] = value
+    mujoco.mj_kinematics(model, data)
+    rotation = data.xmat[model.body(franka.HAND_BODY).id].reshape(3, 3)
+    tcp = data.xpos[model.body(franka.HAND_BODY).id] + rotation @ np.array(franka.TCP_OFFSET)
+    np.testing.assert_allclose(tcp, target, atol=1e-4)
+    assert rotation[2, 2] == pytest.approx(-1.0, abs=1e-4), "the gripper points straight down"
+    with pytest.raises(RobotAcError, match="out of reach"):
+        franka.arm_configuration_for_tcp((1.5, 0.0, 0.2))
+
+
+@pytest.mark.sim
+def test_pads_feel_the_held_peg_and_nothing_without_it():
+    from isaaclab_newton.physics import NewtonManager
+
+    from robot_ac.tactile_preprocessing import TactilePreprocessing
+
+    spec = get_task("franka-peg-insert")
+    env = spec.make_gym_env(EnvOptions(num_envs=4, device="cpu", seed=0))
+    try:
+        obs, _ = env.reset()
+        assert obs["policy"].shape == (4, spec.interface.observation_size)
+        assert obs["critic"].shape == (4, 46)
+        assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
+        preprocessing = TactilePreprocessing(**spec.interface.tactile)
+        for name in TACTILE_SENSORS:
+            sensor = env.scene[name]
+            reference = torch.as_tensor(sensor.no_contact_image)
+            difference = preprocessing.apply_torch(sensor.data.rgb, reference)
+            assert difference.abs().amax(dim=(1, 2, 3)).min() > 0.05, f"{name}: the held peg shows in every image"
+            normal = sensor.data.force_field[..., 2]
+            assert (normal.sum(dim=(1, 2)) > 0).all()
+            # The 12 mm peg covers the middle of the 17 mm-wide pad, not its outer columns.
+            assert (normal[:, :, 0] == 0).all() and (normal[:, :, 5] > 0).all()
+
+        peg = env.scene["peg"]
+        away = peg.data.root_pose_w.torch.clone()
+        away[:, 2] += 0.3
+        peg.write_root_pose_to_sim_index(root_pose=away)
+        NewtonManager.forward()
+        for name in TACTILE_SENSORS:
+            sensor = env.scene[name]
+            sensor.update(0.0, force_recompute=True)
+            reference = torch.as_tensor(sensor.no_contact_image)
+            assert torch.equal(sensor.data.rgb, reference.expand_as(sensor.data.rgb)), f"{name}: untouched gel"
+            assert float(sensor.data.force_field.abs().max()) == 0.0
+    finally:
+        env.close()
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("name, settings", [("franka-peg-place-force-field", PLACE),
+                                            ("franka-peg-insert-privileged", INSERT)])
+def test_privileged_expert_solves_the_task(name, settings):
+    from sim.tasks.peg_insertion import mdp as peg_mdp
+    from sim.tasks.peg_insertion.expert import expert_action
+
+    spec = get_task(name)
+    env = spec.make_gym_env(EnvOptions(num_envs=4, device="cpu", seed=3))
+    try:
+        obs, _ = env.reset()
+        assert obs["policy"].shape == (4, spec.interface.observation_size)
+        start = peg_mdp.keypoint_distance(env, settings.peg.length)
+        assert (start > 0.02).all(), "every episode starts with the peg well above its goal"
+        succeeded = torch.zeros(4, dtype=torch.bool)
+        for _ in range(80):
+            obs, reward, terminated, truncated, _ = env.step(expert_action(env, settings))
+            assert torch.isfinite(obs["policy"]).all() and torch.isfinite(reward).all()
+            succeeded |= env.termination_manager.get_term("success")
+            assert not env.termination_manager.get_term("dropped").any(), "the grasp holds"
+            if succeeded.all():
+                break
+        assert succeeded.all(), f"the expert seated {int(succeeded.sum())} of 4 pegs in 80 steps"
+    finally:
+        env.close()
