@@ -129,7 +129,9 @@ def export_checkpoint(checkpoint: str | Path, out_dir: str | Path) -> Manifest:
 
 @dataclass(frozen=True)
 class ExportCheck:
-    """Largest absolute difference between the exported files and the torch actor, per input set."""
+    """Largest difference between the exported files and the torch actor per input set, relative to
+    ``1 + |torch action|``: absolute for the actions a policy outputs in its range, relative for the large ones that
+    random inputs far outside an observation normaliser's range produce (float32 round-off grows with them)."""
 
     onnx_vs_torch: dict[str, float]
     torchscript_vs_torch: dict[str, float]
@@ -167,6 +169,7 @@ def check_export(export_dir: str | Path, checkpoint: str | Path, recorded_obs: n
         with torch.inference_mode():
             from_jit = scripted(torch.from_numpy(obs)).numpy()
         from_onnx = session.run([manifest.policy.output_name], {manifest.policy.input_name: obs})[0]
-        onnx_diff[name] = float(np.max(np.abs(from_onnx - reference)))
-        jit_diff[name] = float(np.max(np.abs(from_jit - reference)))
+        scale = 1.0 + np.abs(reference)
+        onnx_diff[name] = float(np.max(np.abs(from_onnx - reference) / scale))
+        jit_diff[name] = float(np.max(np.abs(from_jit - reference) / scale))
     return ExportCheck(onnx_vs_torch=onnx_diff, torchscript_vs_torch=jit_diff, tolerance=tolerance)

@@ -1,0 +1,156 @@
+"""`robot-ac bench aacd`: TacSL's comparison on a peg task, on this machine's budget.
+
+One privileged teacher (PPO on ``<task>-privileged``, or an existing run), then the students from it, each for the
+same wall-clock budget and env count, one after the other in this process:
+
+* ``aacd-image`` / ``aacd-force-field``: AACD, the teacher's critic handed over and frozen;
+* ``aac-image``: asymmetric actor-critic from scratch (same student, fresh critic on the privileged state);
+* ``dagger-image`` / ``bc-image``: rsl_rl distillation from the teacher's actor.
+
+Each run's success-rate curve (last 200 episodes during training) and a final evaluation of its exported policy
+(one episode per env, 95% Wilson interval) go into a JSON and a PNG, next to TacSL's insertion numbers (Akinola et
+al. 2024, Table III: privileged AAC 0.97, tactile image 0.83, tactile force field 0.93) for reference. Then the
+env's throughput with tactile images, force fields and no tactile, in the same process.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from robot_ac._plotting import png_bytes, pyplot
+from robot_ac.tasks import EnvOptions, get_task
+
+TACSL_INSERTION_SUCCESS = {"privileged AAC": 0.97, "tactile image": 0.83, "tactile force field": 0.93}
+"""TacSL (Akinola et al. 2024), peg insertion success in simulation, for reference."""
+
+STUDENTS = {
+    "aacd-image": ("", "aacd"),
+    "aacd-force-field": ("-force-field", "aacd"),
+    "aac-image": ("", "ppo"),
+    "dagger-image": ("", "dagger"),
+    "bc-image": ("", "bc"),
+}
+"""Student name -> (task suffix, algorithm)."""
+
+
+def _curve(metrics_csv: Path) -> dict[str, list[float]]:
+    with open(metrics_csv, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return {key: [float(row[key]) if row[key] else float("nan") for row in rows]
+            for key in ("total_steps", "success_rate", "mean_return", "wall_time_s")}
+
+
+def _evaluate(run: Path, episodes: int) -> dict[str, Any]:
+    from robot_ac.cli import Eval
+    from robot_ac.play import play
+
+    stats = play(Eval(policy=run / "export", episodes=episodes, seed=1000))
+    return {"episodes": episodes, "success_rate": stats.success_rate, "success_interval": stats.success_interval,
+            "mean_return": stats.mean_return, "mean_length": stats.mean_length}
+
+
+def _train(root: Path, task: str, algo: str, name: str, num_envs: int, minutes: float,
+           teacher: Path | None) -> dict[str, Any]:
+    from robot_ac.cli import Train
+    from robot_ac.config import AacdConfig
+    from robot_ac.training import TEACHER_ALGOS, train
+
+    teacher = teacher if algo in TEACHER_ALGOS else None
+    print(f"training {name} ({algo} on {task}, {num_envs} envs) for {minutes:g} min ...", flush=True)
+    run = train(Train(task=task, num_envs=num_envs, max_iterations=10**6, algo=algo, run_root=root, run_name=name,
+                      save_interval=10**6, max_wall_time_s=60 * minutes, export=True,
+                      teacher=str(teacher) if teacher else None, aacd=AacdConfig(freeze_critic=True)))
+    return {"task": task, "algo": algo, "run": str(run.path), "curve": _curve(run.metrics_csv)}
+
+
+def env_throughput(task: str, num_envs: int, steps: int) -> dict[str, float]:
+    """Env-steps/s of the task's three views (tactile images, force fields, none) under random actions."""
+    from robot_ac.bench import env_steps_per_second
+
+    opts = EnvOptions(num_envs=num_envs, device="cpu", seed=0)
+    return {view: env_steps_per_second(get_task(name).make_env, opts, steps)
+            for view, name in (("image", task), ("force_field", f"{task}-force-field"),
+                               ("none", f"{task}-privileged"))}
+
+
+def bench_aacd(out_dir: Path, task: str, num_envs: int, teacher_minutes: float, student_minutes: float,
+               eval_episodes: int, teacher: Path | None = None, students: tuple[str, ...] = tuple(STUDENTS),
+               throughput_steps: int = 30) -> dict[str, Any]:
+    from robot_ac.bench import machine_info
+    from robot_ac.runners.checkpoints import find_checkpoint
+
+    unknown = sorted(set(students) - set(STUDENTS))
+    if unknown:
+        from robot_ac.errors import RobotAcError
+
+        raise RobotAcError(f"bench aacd: unknown students {unknown}; choose from {', '.join(STUDENTS)}")
+    runs: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="robot-ac-bench-aacd-") as tmp:
+        root = Path(tmp)
+        if teacher is None:
+            runs["teacher"] = _train(root, f"{task}-privileged", "ppo", "teacher", num_envs, teacher_minutes, None)
+            teacher = Path(runs["teacher"]["run"])
+        else:
+            teacher = find_checkpoint(teacher).parent.parent
+            runs["teacher"] = {"task": f"{task}-privileged", "algo": "ppo", "run": str(teacher),
+                               "curve": _curve(teacher / "metrics.csv")}
+            if not (teacher / "export" / "manifest.json").is_file():
+                from robot_ac.cli import Export, run_export
+
+                run_export(Export(run=teacher))
+        runs["teacher"]["eval"] = _evaluate(teacher, eval_episodes)
+        for name in students:
+            suffix, algo = STUDENTS[name]
+            runs[name] = _train(root, f"{task}{suffix}", algo, name, num_envs, student_minutes, teacher)
+            runs[name]["eval"] = _evaluate(Path(runs[name]["run"]), eval_episodes)
+        for name, data in runs.items():
+            evaluation = data["eval"]
+            print(f"  {name:>16}: success {evaluation['success_rate']:.2f} "
+                  f"[{evaluation['success_interval'][0]:.2f}, {evaluation['success_interval'][1]:.2f}] over "
+                  f"{eval_episodes} episodes after {data['curve']['total_steps'][-1]:,.0f} env steps", flush=True)
+    throughput = env_throughput(task, num_envs, throughput_steps)
+    print("  env-steps/s: " + ", ".join(f"{view} {rate:.0f}" for view, rate in throughput.items()), flush=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    result = {"benchmark": "aacd", "created": stamp, "task": task, "num_envs": num_envs,
+              "teacher_minutes": teacher_minutes, "student_minutes": student_minutes, "runs": runs,
+              "throughput_env_steps_per_s": throughput,
+              "throughput_ratio_to_no_tactile": {view: rate / throughput["none"] for view, rate in throughput.items()},
+              "tacsl_insertion_success": TACSL_INSERTION_SUCCESS, "machine": machine_info("cpu")}
+    name = f"bench_aacd_{task}_{num_envs}envs_{stamp}"
+    atomic_write_json(out_dir / f"{name}.json", result)
+    atomic_write_bytes(out_dir / f"{name}.png", _plot(runs, task, num_envs))
+    print(f"wrote {out_dir / name}.json and .png")
+    return result
+
+
+def _plot(runs: dict[str, dict[str, Any]], task: str, num_envs: int) -> bytes:
+    plt = pyplot()
+    fig, (ax_curve, ax_bars) = plt.subplots(1, 2, figsize=(14, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+    for name, data in runs.items():
+        curve = data["curve"]
+        ax_curve.plot([s / 1e3 for s in curve["total_steps"]], curve["success_rate"], label=name)
+    ax_curve.set_xlabel("env steps (thousands)")
+    ax_curve.set_ylabel("training success rate (last 200 episodes)")
+    ax_curve.set_ylim(-0.02, 1.02)
+    ax_curve.grid(alpha=0.3)
+    ax_curve.legend(fontsize=8)
+    names = list(runs)
+    rates = [runs[n]["eval"]["success_rate"] for n in names]
+    low = [rate - runs[n]["eval"]["success_interval"][0] for n, rate in zip(names, rates)]
+    high = [runs[n]["eval"]["success_interval"][1] - rate for n, rate in zip(names, rates)]
+    ax_bars.bar(names, rates, yerr=[low, high], capsize=4, color="tab:blue", alpha=0.8)
+    for label, value in TACSL_INSERTION_SUCCESS.items():
+        ax_bars.axhline(value, linestyle="--", linewidth=1, color="gray")
+        ax_bars.text(len(names) - 0.5, value, f"TacSL insertion: {label} {value:.2f}", fontsize=7, ha="right",
+                     va="bottom", color="dimgray")
+    ax_bars.set_ylim(0, 1.05)
+    ax_bars.set_ylabel("final success rate (eval, 95% CI)")
+    ax_bars.tick_params(axis="x", labelrotation=30, labelsize=8)
+    fig.suptitle(f"{task}: teacher and students, {num_envs} envs each (CPU)")
+    fig.tight_layout()
+    return png_bytes(fig)
