@@ -195,6 +195,24 @@ def peg_seated(env: ManagerBasedRLEnv, peg_length: float, lateral_tolerance: flo
     return (torch.linalg.norm(local[:, :2], dim=-1) < lateral_tolerance) & (local[:, 2] < height_tolerance)
 
 
+class seated(ManagerTermBase):
+    """Reward for every step the peg is seated (:func:`peg_seated`); keeps this step's flags in ``self.flags``.
+
+    Episodes have a fixed length and succeed if the peg is seated at their end (TacSL's measure), so a policy gains
+    by seating the peg early and keeping it there; ending episodes on success instead would make hovering next to
+    the goal, collecting the keypoint reward, worth more than finishing.
+    """
+
+    def __init__(self, cfg, env: ManagerBasedRLEnv):
+        super().__init__(cfg, env)
+        self.flags = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
+
+    def __call__(self, env: ManagerBasedRLEnv, peg_length: float, lateral_tolerance: float,
+                 height_tolerance: float) -> torch.Tensor:
+        self.flags = peg_seated(env, peg_length, lateral_tolerance, height_tolerance)
+        return self.flags.float()
+
+
 def peg_dropped(env: ManagerBasedRLEnv, max_distance: float) -> torch.Tensor:
     """The peg has left the gripper: its centre is more than ``max_distance`` from the TCP."""
     tcp_pos, _ = tcp_pose_w(env)
