@@ -46,8 +46,7 @@ def test_tactile_student_from_a_privileged_teacher(algo, teacher, tmp_path, cli)
     manifest = load_manifest(run / "export" / "manifest.json")
     interface = manifest.interface
     assert interface.tactile == {"height": 24, "width": 32, "mode": "difference", "scale": 1.0 / 255.0}
-    assert [t.quantity for t in interface.observations if t.source == "tactile"] == ["left_tactile",
-                                                                                      "right_tactile"]
+    assert [t.quantity for t in interface.observations if t.source == "tactile"] == ["left", "right"]
     assert interface.action.type == "ee_pose_delta" and interface.action_size == 6
     assert interface.observation_size == 22 + 2 * 3 * 24 * 32
     assert "export check passed" in out, out

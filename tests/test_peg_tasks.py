@@ -4,6 +4,8 @@ the grasp and lets the peg into a 2 mm clearance socket)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +14,8 @@ from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, get_task
 from sim.tasks.peg_insertion.fixtures import SocketGeometry, write_socket_usd
 from sim.tasks.peg_insertion.settings import INSERT, PLACE, TACTILE_SENSORS
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_socket_hole_is_peg_plus_clearance(tmp_path):
@@ -126,3 +130,25 @@ def test_privileged_expert_solves_the_task(name, settings):
         assert (rewards[-1] > rewards[0] + 5.0 / 60).all(), "seated steps earn the seated bonus on top"
     finally:
         env.close()
+
+
+def test_student_interface_states_what_the_robot_side_lacks(tmp_path):
+    """The GelSight student's manifest matches the Franka GelSight setup's sensors, and the parts the robot runtime
+    does not implement yet (Cartesian actions, end-effector state) are refused by name instead of run."""
+    from robot_ac.deploy.action_mapper import ActionMapper
+    from robot_ac.deploy.hardware_config import check_compatibility, load_hardware_config
+    from robot_ac.deploy.observation import ObservationBuilder
+    from robot_ac.export.manifest import load_manifest
+    from robot_ac.export.synthetic import write_mlp_export
+
+    interface = get_task("franka-peg-insert").interface
+    write_mlp_export(tmp_path, interface)
+    manifest = load_manifest(tmp_path / "manifest.json")  # validates against the schema
+    assert manifest.interface == interface
+    config = load_hardware_config(REPO / "hardware_configs" / "franka_gelsight.yaml")
+    problems = check_compatibility(manifest, config)
+    assert len(problems) == 1 and "ee_pose_delta" in problems[0] and "cartesian_pose" in problems[0], problems
+    with pytest.raises(RobotAcError, match="end_effector"):
+        ObservationBuilder(interface)
+    with pytest.raises(RobotAcError, match="ee_pose_delta"):
+        ActionMapper(interface, config, {j.name: j.default_position for j in interface.joints})

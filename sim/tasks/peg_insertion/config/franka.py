@@ -17,6 +17,8 @@ from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.robots import franka
 from sim.tasks.peg_insertion.settings import INSERT, PLACE, TACTILE_SENSORS, PegTaskSettings, start_pose
 
+HARDWARE_TACTILE_NAMES = {"left_tactile": "left", "right_tactile": "right"}
+"""Simulated pad -> the sensor's name under ``topics.tactile`` of ``hardware_configs/franka_gelsight.yaml``."""
 TCP = f"{franka.HAND_BODY} + {franka.TCP_OFFSET} m (the point between the fingertips)"
 
 
@@ -53,7 +55,8 @@ def _interface(name: str, settings: PegTaskSettings) -> PolicyInterface:
         if settings.tactile == "image":
             rows, cols = settings.tactile_size
             tactile = TactilePreprocessing(height=rows, width=cols, mode="difference", scale=1.0 / 255.0)
-            observations += [ObservationTerm(name=sensor, size=tactile.size, source="tactile", quantity=sensor,
+            observations += [ObservationTerm(name=sensor, size=tactile.size, source="tactile",
+                                             quantity=HARDWARE_TACTILE_NAMES[sensor],
                                              description="GelSight Mini image minus the untouched-gel image, "
                                                          "block-averaged, (channel, row, column), RGB / 255")
                              for sensor in TACTILE_SENSORS]
