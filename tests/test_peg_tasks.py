@@ -74,6 +74,16 @@ def test_pads_feel_the_held_peg_and_nothing_without_it():
         assert obs["critic"].shape == (4, 46)
         assert torch.isfinite(obs["policy"]).all() and torch.isfinite(obs["critic"]).all()
         preprocessing = TactilePreprocessing(**spec.interface.tactile)
+        manager = env.observation_manager
+        term_cfg = manager._group_obs_term_cfgs["policy"][manager.active_terms["policy"].index("tactile")]
+        augmented = term_cfg.func
+        low, high = augmented.gain_range
+        assert (augmented.gains >= low * low).all() and (augmented.gains <= high * high).all()
+        assert augmented.gains.std() > 0.01, "each env and pad draws its own colour gains"
+        expected = torch.stack([preprocessing.apply_torch(env.scene[name].data.rgb,
+                                                          torch.as_tensor(env.scene[name].no_contact_image))
+                                for name in TACTILE_SENSORS], dim=1) * augmented.gains
+        torch.testing.assert_close(augmented(env, **term_cfg.params), expected.flatten(start_dim=1))
         for name in TACTILE_SENSORS:
             sensor = env.scene[name]
             reference = torch.as_tensor(sensor.no_contact_image)
@@ -95,6 +105,7 @@ def test_pads_feel_the_held_peg_and_nothing_without_it():
             reference = torch.as_tensor(sensor.no_contact_image)
             assert torch.equal(sensor.data.rgb, reference.expand_as(sensor.data.rgb)), f"{name}: untouched gel"
             assert float(sensor.data.force_field.abs().max()) == 0.0
+        assert float(augmented(env, **term_cfg.params).abs().max()) == 0.0, "no contact: zero difference, any gain"
     finally:
         env.close()
 
