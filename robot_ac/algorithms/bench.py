@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from robot_ac._atomic import write_bench_result
 from robot_ac._plotting import png_bytes, pyplot
 from robot_ac.algorithms.replay_buffer import fading_weights
 from robot_ac.algorithms.symphony import Symphony
@@ -177,9 +177,7 @@ def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), ste
         result["compiled_speedup"] = compiled_row["env_steps_per_s"] / rows[0]["env_steps_per_s"]
         print(f"torch.compile: {result['compiled_speedup']:.2f}x the eager single-env loop")
     name = f"bench_symphony_{stamp}"
-    atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", _plot(rows))
-    print(f"wrote {out_dir / name}.json and .png")
+    write_bench_result(out_dir, name, result, _plot(rows))
     return result
 
 
@@ -238,9 +236,7 @@ def bench_algos(out_dir: Path, task: str, num_envs: int, minutes: float, eval_st
     result = {"benchmark": "algos", "created": stamp, "task": task, "num_envs": num_envs, "minutes": minutes,
               "runs": runs, "machine": machine_info("cpu")}
     name = f"bench_algos_{task}_{num_envs}envs_{stamp}"
-    atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", _plot_algos(runs, task, num_envs))
-    print(f"wrote {out_dir / name}.json and .png")
+    write_bench_result(out_dir, name, result, _plot_algos(runs, task, num_envs))
     return result
 
 

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from robot_ac._atomic import write_bench_result
 from robot_ac._plotting import png_bytes, pyplot
 from robot_ac.tasks import EnvOptions, get_task
 
@@ -122,9 +122,7 @@ def bench_aacd(out_dir: Path, task: str, num_envs: int, teacher_minutes: float, 
               "throughput_ratio_to_no_tactile": {view: rate / throughput["none"] for view, rate in throughput.items()},
               "tacsl_insertion_success": TACSL_INSERTION_SUCCESS, "machine": machine_info("cpu")}
     name = f"bench_aacd_{task}_{num_envs}envs_{stamp}"
-    atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", _plot(runs, task, num_envs))
-    print(f"wrote {out_dir / name}.json and .png")
+    write_bench_result(out_dir, name, result, _plot(runs, task, num_envs))
     return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from robot_ac._atomic import write_bench_result
 from robot_ac._plotting import png_bytes, pyplot
 from robot_ac.deploy.hardware_config import HardwareConfig
 from robot_ac.replay.bag import RobotLog, read_robot_log
@@ -149,7 +149,5 @@ def bench_replay(out_dir: Path, seconds: tuple[float, ...] = (10.0, 30.0),
               "image_rate_hz": IMAGE_RATE_HZ, "image_shape": IMAGE_SHAPE, "repeats": repeats, "rows": rows,
               "machine": machine_info("cpu")}
     name = f"bench_replay_{stamp}"
-    atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", _plot(rows))
-    print(f"wrote {out_dir / name}.json and .png")
+    write_bench_result(out_dir, name, result, _plot(rows))
     return result

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 import warp as wp
 
+from robot_ac._atomic import write_bench_result
 from robot_ac._plotting import png_bytes, pyplot
-from robot_ac._atomic import atomic_write_bytes, atomic_write_json
 from sim.tactile.force_field import ForceField, ForceFieldConfig
 from sim.tactile.geometry import PrimitiveSpec, primitive_table
 from sim.tactile.presets import get_preset
@@ -124,9 +124,7 @@ def bench_tactile(out_dir: Path, sensor: str = "gs_mini", batches: tuple[int, ..
     result = {"benchmark": "tactile", "sensor": sensor, "resolution": [preset.width, preset.height],
               "device": device, "render": rows, "force_field": force_rows, "machine": machine_info(device)}
     name = f"bench_tactile_{sensor}_{device.replace(':', '')}_{stamp}"
-    atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", _plot(rows, force_rows, sensor, device))
-    print(f"[bench tactile] wrote {out_dir / name}.json and .png")
+    write_bench_result(out_dir, name, result, _plot(rows, force_rows, sensor, device))
     return result
 
 
