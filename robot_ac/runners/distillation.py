@@ -14,7 +14,6 @@ Checkpoints hold the student as ``actor_state_dict``, so export, play and eval w
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,7 +22,7 @@ from rsl_rl.runners import DistillationRunner
 from tensordict import TensorDict
 
 from robot_ac.errors import RobotAcError
-from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint, save_checkpoint
+from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
 from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
 
 
@@ -86,24 +85,15 @@ class RobotAcDistillationRunner(RobotAcOnPolicyRunner, DistillationRunner):
         return {"checkpoint": str(path.resolve()), "task": state["infos"]["interface"]["task"],
                 "iteration": int(state["iter"])}
 
-    def save(self, path: str, infos: dict | None = None) -> None:
-        if self.run is None:
-            return
+    def _algorithm_state(self) -> dict[str, Any]:
         state = self.alg.save()
-        state = {"actor_state_dict": state["student_state_dict"], "critic_state_dict": {},
-                 "teacher_state_dict": state["teacher_state_dict"],
-                 "optimizer_state_dict": state["optimizer_state_dict"]}
-        state["iter"] = self.current_learning_iteration
-        state["infos"] = {**self.checkpoint_infos, **(infos or {})}
-        save_checkpoint(self.run.checkpoints / Path(path).name, state)
+        return {"actor_state_dict": state["student_state_dict"], "critic_state_dict": {},
+                "teacher_state_dict": state["teacher_state_dict"],
+                "optimizer_state_dict": state["optimizer_state_dict"]}
 
-    def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
-             map_location: str | None = None) -> dict:
-        state = load_checkpoint(path, map_location=map_location or self.device)
+    def _restore_algorithm(self, path: str, state: dict[str, Any], load_cfg: dict | None, strict: bool) -> None:
         if "teacher_state_dict" not in state:
             raise RobotAcError(f"checkpoint '{path}' is not a distillation run (no teacher in it)")
         self.alg.load({"student_state_dict": state["actor_state_dict"], "teacher_state_dict":
                        state["teacher_state_dict"], "optimizer_state_dict": state["optimizer_state_dict"]},
                       None, strict)
-        self.current_learning_iteration = state["iter"] + 1
-        return state["infos"]

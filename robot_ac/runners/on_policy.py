@@ -106,7 +106,7 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         """Write ``checkpoints/model_<it>.pt`` atomically, with the interface and config export needs."""
         if self.run is None:
             return
-        state = self.alg.save()
+        state = self._algorithm_state()
         state["iter"] = self.current_learning_iteration
         state["infos"] = {**self.checkpoint_infos, **(infos or {})}
         save_checkpoint(self.run.checkpoints / Path(path).name, state)
@@ -115,6 +115,13 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
              map_location: str | None = None) -> dict:
         """Resume: weights, optimiser and the iteration counter (continues after the saved iteration)."""
         state = load_checkpoint(path, map_location=map_location or self.device)
-        self.alg.load(state, load_cfg, strict)
+        self._restore_algorithm(path, state, load_cfg, strict)
         self.current_learning_iteration = state["iter"] + 1
         return state["infos"]
+
+    def _algorithm_state(self) -> dict[str, Any]:
+        """The algorithm's part of a checkpoint, under the names export reads (``actor_state_dict``, ...)."""
+        return self.alg.save()
+
+    def _restore_algorithm(self, path: str, state: dict[str, Any], load_cfg: dict | None, strict: bool) -> None:
+        self.alg.load(state, load_cfg, strict)
