@@ -1,10 +1,25 @@
-"""Training hyper-parameters as dataclasses; `robot-ac` turns them into CLI flags."""
+"""The options the library functions take, as dataclasses; `robot-ac` turns them into CLI flags (tyro).
+
+* :class:`TrainOptions` -> :func:`robot_ac.training.train`, with the algorithms' settings :class:`PpoConfig`,
+  :class:`SymphonyConfig`, :class:`AacdConfig`;
+* :class:`PlayOptions` -> :func:`robot_ac.play.play` (``evaluate=True``: success rate over one episode per env);
+* :class:`ExportOptions` -> :func:`robot_ac.export.policy_export.export_run`;
+* :class:`ReplayOptions` -> :func:`robot_ac.replay.session.replay`.
+
+Field docstrings are the CLI's help texts; derived values (batch sizes, default env counts) are computed where they
+are used, never stored in a field.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from tyro.conf import Positional
+
+Algorithm = Literal["ppo", "symphony", "aacd", "dagger", "bc"]
 
 
 @dataclass(frozen=True)
@@ -142,3 +157,104 @@ class AacdConfig:
 
     freeze_critic: bool = False
     """Keep the teacher's critic fixed (True) or fine-tune it with the student's PPO value loss (False)."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Train a policy with PPO (rsl_rl), Symphony, AACD, DAgger or behaviour cloning and write
+    runs/<task>/<timestamp>/ (config, checkpoints, curve)."""
+
+    task: str = "cartpole"
+    """Task name or gym id (see `robot-ac tasks`)."""
+    device: str = "cpu"
+    """cpu, cuda or cuda:N: simulation, tensors and learner all run there."""
+    num_envs: int | None = None
+    """Parallel environments; default: the task's (sized for a 2-core CPU)."""
+    max_iterations: int | None = None
+    """Iterations; default: the task's. With --resume, iterations to add."""
+    algo: Algorithm = "ppo"
+    """ppo: on-policy (rsl_rl; asymmetric where the task has a 'critic' group); symphony: off-policy with swaddling
+    and fading replay (--symphony.*); aacd: PPO whose critic starts as --teacher's (--aacd.*); dagger / bc: the
+    student regresses onto --teacher's actions on its own / the teacher's states (rsl_rl distillation)."""
+    teacher: Path | None = None
+    """aacd, dagger, bc: the teacher's run directory or checkpoint (PPO whose actor and critic read this task's
+    'critic' group)."""
+    seed: int = 42
+    """Seed for torch, numpy and the simulator (rank r of a distributed run uses seed + r)."""
+    run_root: Path = Path("runs")
+    """Where run directories are created."""
+    run_name: str = ""
+    """Optional suffix of the run directory name."""
+    resume: Path | None = None
+    """Continue from a checkpoint file or a run directory (its latest checkpoint), in a new run directory."""
+    export: bool = False
+    """Export policy.onnx, policy.pt and manifest.json into RUN/export when training ends (and check them)."""
+    distributed: bool = False
+    """Multi-GPU data parallel: launch with torchrun, one process per GPU (see README)."""
+    save_interval: int = 20
+    """Write a checkpoint every this many iterations (and always at the end)."""
+    max_wall_time_s: float | None = None
+    """Stop after the iteration that passes this many seconds of training (for same-budget comparisons)."""
+    verbose: bool = False
+    """Print rsl_rl's full per-iteration report instead of one line per iteration."""
+    nan_guard: bool = False
+    """Keep every env's last 32 steps; on a NaN observation or reward write the failing envs' history to
+    RUN/nan_dump_step<N>.npz before stopping (costs a little speed)."""
+    ppo: PpoConfig = field(default_factory=PpoConfig)
+    """PPO settings; flags you leave unset keep the task's own defaults."""
+    symphony: SymphonyConfig = field(default_factory=SymphonyConfig)
+    """Symphony settings (with --algo symphony); defaults are the paper's."""
+    aacd: AacdConfig = field(default_factory=AacdConfig)
+    """AACD settings (with --algo aacd)."""
+
+
+@dataclass(frozen=True)
+class PlayOptions:
+    """Roll out a policy for N episodes and print return, episode length and success statistics."""
+
+    policy: Annotated[Path, Positional]
+    """A checkpoint, a run directory (latest checkpoint), an export directory or a policy.onnx file."""
+    episodes: int = 20
+    """Episodes to finish before reporting."""
+    num_envs: int = 0
+    """Parallel environments; 0: 16, or with --evaluate as many as --episodes."""
+    evaluate: bool = False
+    """Evaluation: each env contributes its first episode only (one episode per env), so short failing episodes do
+    not crowd out long ones; the success rate comes with its 95% (Wilson) interval."""
+    device: str = "cpu"
+    seed: int = 0
+    """Same seed, same policy -> identical statistics."""
+    task: str | None = None
+    """Override the task named in the checkpoint/manifest (must have the same interface)."""
+    json_out: Path | None = None
+    """Also write the statistics as JSON to this file."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Export a trained policy: policy.onnx, policy.pt (TorchScript) and manifest.json."""
+
+    run: Annotated[Path, Positional]
+    """A run directory (latest checkpoint) or a checkpoint file."""
+    out: Path | None = None
+    """Output directory; default: RUN/export."""
+    check: bool = False
+    """Compare onnxruntime and TorchScript against torch on random and recorded observations; fail past tolerance."""
+    tolerance: float = 1e-5
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """Replay a robot log (rosbag2, MCAP or sqlite3) through the policy: open-loop commands vs what the robot sent,
+    lag, divergence; writes summary.json, PNGs and report.html."""
+
+    bag: Annotated[Path, Positional]
+    config: Path
+    """Hardware config the robot ran with (topics, joints)."""
+    policy: Path
+    """Export directory (manifest.json + policy.onnx) the robot ran."""
+    out: Path = Path("replay_report")
+    tolerance: float = 1e-4
+    """Command difference (rad, m or N) above which the replay counts as diverged."""
+    resim: bool = False
+    """Also re-simulate the recorded commands on the robot's simulated twin: trajectory gap and actuator gain."""

@@ -1,4 +1,4 @@
-"""`robot-ac play`: roll a policy (checkpoint or exported ONNX) out in its task and report episode statistics."""
+"""Play and evaluate: roll a policy (checkpoint or exported ONNX) out in its task and report episode statistics."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from robot_ac._atomic import atomic_write_json
+from robot_ac.config import PlayOptions
+from robot_ac.contract.manifest import PolicyInterface, load_manifest
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import PolicyInterface, load_manifest
+from robot_ac.seeding import seed_everything
 from robot_ac.tasks import EnvOptions, get_task
-from robot_ac.training import seed_everything
 
-if TYPE_CHECKING:
-    from robot_ac.cli import Play
+PLAY_ENVS = 16
+"""Parallel environments of a plain play (evaluation uses one env per episode)."""
 
 PolicyFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -115,13 +115,12 @@ def rollout(env, policy: PolicyFn, episodes: int, first_per_env: bool = False) -
                         lengths=lengths)
 
 
-def play(args: Play) -> EpisodeStats:
-    """``play`` (and ``eval``, a Play subclass: one episode per env)."""
-    from robot_ac.cli import Eval
-
+def play(args: PlayOptions) -> EpisodeStats:
+    """Roll the policy out until ``args.episodes`` episodes end; with ``args.evaluate`` each env counts its first
+    episode only (success rate unbiased by episode length)."""
     device = parse_device(args.device)
-    first_per_env = isinstance(args, Eval)
-    num_envs = args.num_envs or (args.episodes if first_per_env else 0)
+    first_per_env = args.evaluate
+    num_envs = args.num_envs or (args.episodes if first_per_env else PLAY_ENVS)
     if args.episodes < 1 or num_envs < 1:
         raise RobotAcError(f"--episodes ({args.episodes}) and --num-envs ({num_envs}) must be positive")
     policy, interface = load_policy(args.policy, device)

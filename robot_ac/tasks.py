@@ -12,7 +12,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import PolicyInterface
+from robot_ac.contract.manifest import PolicyInterface
 
 if TYPE_CHECKING:
     from rsl_rl.env import VecEnv

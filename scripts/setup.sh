@@ -42,5 +42,5 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.ve
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # isaaclab==3.0.0 (kit-less, Newton) brings torch 2.11, warp, newton, mujoco-warp and rsl-rl-lib: ~3 min, ~7 GB.
-.venv/bin/python -m pip install --quiet --progress-bar off -e ".[sim,ros,test]"
+.venv/bin/python -m pip install --quiet --progress-bar off -e ".[learn,sim,ros,test]"
 .venv/bin/python -c "import robot_ac, sim.tasks, isaaclab, newton, warp, rsl_rl, onnxruntime, rclpy, robot_ac_ros; print(\"setup: ok\")"

@@ -1,11 +1,14 @@
-"""Isaac Lab kit-less bootstrap: Newton physics per device, local-assets-only checks, rsl_rl wrapping."""
+"""Isaac Lab kit-less bootstrap: Newton physics per device, local-assets-only checks, rsl_rl wrapping with a check
+that the env's policy observation and action are the task interface's."""
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +19,8 @@ from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
 if TYPE_CHECKING:
     import torch
+
+    from robot_ac.contract.manifest import PolicyInterface
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^omniverse:")
 _ASSET_FIELDS = ("usd_path", "asset_path", "mjcf_path", "urdf_path", "file_path")
@@ -88,10 +93,81 @@ class SuccessReportingVecEnv(RslRlVecEnvWrapper):
         return obs, rewards, dones, extras
 
 
-def wrap_for_rsl_rl(env: Any, success: Callable[[Any], torch.Tensor] | None = None,
-                    clip_actions: float | None = None) -> RslRlVecEnvWrapper:
-    """Wrap an Isaac Lab env for rsl_rl; with ``success`` the wrapper also reports per-episode success, with
-    ``clip_actions`` it clips actions to [-clip, clip] (the manifest's action clip)."""
+def _manager_terms(env: Any, task: str) -> tuple[list[tuple[str, int]], int]:
+    """(name, values per frame) of a manager-based env's ``policy`` terms in order, and its history length."""
+    unwrapped = env.unwrapped
+    manager = getattr(unwrapped, "observation_manager", None)
+    if manager is None:
+        raise RobotAcError(f"task '{task}': the env has no observation manager and its factory states no policy "
+                           "observation terms; a direct env must declare them where its observations are built")
+    names = list(manager.active_terms["policy"])
+    group = unwrapped.cfg.observations.policy
+    lengths = {(group.history_length if group.history_length is not None else getattr(group, n).history_length) or 1
+               for n in names}
+    if len(lengths) > 1:
+        raise RobotAcError(f"task '{task}': the policy observation terms have different history lengths "
+                           f"{sorted(lengths)}; the robot runtime stacks whole frames")
+    history = lengths.pop()
+    if history > 1 and len(names) > 1 and group.history_order != "time":
+        raise RobotAcError(f"task '{task}': the policy history is stacked term by term; the robot runtime stacks "
+                           "whole frames, oldest first (set history_order='time' on the policy group)")
+    sizes = [math.prod(dim) // history for dim in manager.group_obs_term_dim["policy"]]
+    return list(zip(names, sizes)), history
+
+
+def _term(term: tuple[str, int] | None, unit: str = "") -> str:
+    return "nothing" if term is None else f"'{term[0]}' ({term[1]}{unit})"
+
+
+def check_observation_terms(env: Any, interface: PolicyInterface, terms: Sequence[tuple[str, int]] | None = None,
+                            history_length: int = 1) -> None:
+    """Refuse an rsl_rl env whose policy observation or action is not the task interface's (the manifest's).
+
+    The policy group must have the interface's terms (name, values per frame) in its order, its history length,
+    the observation width they add up to, and the interface's action size. A manager-based env's terms are read
+    from its observation manager; any other env passes ``terms`` and ``history_length`` as declared where its
+    observations are built.
+    """
+    task = interface.task
+    if terms is None:
+        terms, history_length = _manager_terms(env, task)
+    expected = [(term.name, term.size) for term in interface.observations]
+    for i, (want, found) in enumerate(zip_longest(expected, list(terms)), start=1):
+        if want != found:
+            raise RobotAcError(f"task '{task}': policy observation term {i} is {_term(found, ' values')} in the env "
+                               f"config, the manifest expects {_term(want)}")
+    if history_length != interface.history_length:
+        raise RobotAcError(f"task '{task}': the env stacks {history_length} policy observation frames, the manifest "
+                           f"expects {interface.history_length}")
+    width = env.get_observations()["policy"].shape[-1]
+    if width != interface.observation_size:
+        raise RobotAcError(f"task '{task}': the env's policy observation has {width} values, its terms and the "
+                           f"manifest {interface.observation_size}")
+    if env.num_actions != interface.action_size:
+        raise RobotAcError(f"task '{task}': the env takes {env.num_actions} action values, the manifest "
+                           f"{interface.action_size}")
+
+
+def checked(env: Any, interface: PolicyInterface, terms: Sequence[tuple[str, int]] | None = None,
+            history_length: int = 1) -> Any:
+    """``env`` after :func:`check_observation_terms`; an env that fails it is closed before the error is raised."""
+    try:
+        check_observation_terms(env, interface, terms, history_length)
+    except RobotAcError:
+        env.close()
+        raise
+    return env
+
+
+def wrap_for_rsl_rl(env: Any, interface: PolicyInterface, success: Callable[[Any], torch.Tensor] | None = None,
+                    clip_actions: float | None = None, terms: Sequence[tuple[str, int]] | None = None
+                    ) -> RslRlVecEnvWrapper:
+    """Wrap an Isaac Lab env for rsl_rl after checking it against the task's ``interface``
+    (:func:`check_observation_terms`; ``terms``: a direct env's declared policy terms). With ``success`` the wrapper
+    also reports per-episode success, with ``clip_actions`` it clips actions to [-clip, clip] (the manifest's action
+    clip)."""
     if success is None:
-        return RslRlVecEnvWrapper(env, clip_actions=clip_actions)
-    return SuccessReportingVecEnv(env, success, clip_actions=clip_actions)
+        wrapped = RslRlVecEnvWrapper(env, clip_actions=clip_actions)
+    else:
+        wrapped = SuccessReportingVecEnv(env, success, clip_actions=clip_actions)
+    return checked(wrapped, interface, terms)

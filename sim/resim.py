@@ -207,3 +207,14 @@ def resimulate(log: RobotLog, robot: Any, max_steps: int = 600, max_delay_ticks:
                        calibrated=np.asarray(calibrated), actuators=actuators, delay_ticks=delay,
                        control_period_s=robot.control_period_s, fit_samples=int(samples["n"].size),
                        delay_residuals=residuals)
+
+
+def resimulate_on_twin(log: RobotLog, config: Any) -> ResimResult:
+    """Re-simulate ``log`` on the simulated twin of the robot ``config`` describes (made and closed here)."""
+    from sim.sim_robot import make_sim_robot
+
+    robot = make_sim_robot(config)
+    try:
+        return resimulate(log, robot)
+    finally:
+        robot.close()

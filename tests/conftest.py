@@ -46,12 +46,13 @@ def cli(capsys: pytest.CaptureFixture[str]):
 
 @pytest.fixture(scope="session")
 def trained_cartpole(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One short PPO run on cartpole (CLI, with --export), shared by the learning, export and play tests."""
-    from robot_ac.cli import main
+    """One short PPO run on cartpole (the library's train(), with export), shared by the learning, export and play
+    tests."""
+    from robot_ac.config import TrainOptions
+    from robot_ac.training import train
 
     root = tmp_path_factory.mktemp("runs")
-    code = main(["train", "--task", "cartpole", "--num-envs", "512", "--max-iterations", "40", "--seed", "1",
-                 "--run-root", str(root), "--save-interval", "10", "--export"])
-    assert code == 0
-    (run,) = (root / "cartpole").iterdir()
-    return run
+    run = train(TrainOptions(task="cartpole", num_envs=512, max_iterations=40, seed=1, run_root=root,
+                             save_interval=10, export=True))
+    assert run is not None and run.path.parent == root / "cartpole"
+    return run.path

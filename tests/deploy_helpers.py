@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from robot_ac.deploy import Command, HardwareConfig
-from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+from robot_ac.contract.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.export.synthetic import write_mlp_export
 
 

@@ -22,7 +22,7 @@ from robot_ac.deploy import (
     load_hardware_config,
 )
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 

@@ -43,7 +43,7 @@ NUM_ENVS = 4
 
 @pytest.fixture(scope="module")
 def hardware():
-    from robot_ac.deploy.hardware_config import load_hardware_config
+    from robot_ac.contract.hardware_config import load_hardware_config
 
     return load_hardware_config(HARDWARE_CONFIG)
 
@@ -117,7 +117,7 @@ def test_exported_policy_is_compatible_with_the_real_g1(tmp_path: pathlib.Path, 
     and the deploy runtime assembles its observation from Unitree-ordered joint states."""
     from robot_ac.deploy import check_compatibility
     from robot_ac.deploy.observation import ObservationBuilder
-    from robot_ac.export.manifest import load_manifest
+    from robot_ac.contract.manifest import load_manifest
     from robot_ac.export.synthetic import write_mlp_export
 
     interface = G1_VELOCITY_TASK.interface

@@ -8,11 +8,12 @@ import json
 import pytest
 
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import (
+from robot_ac.contract.manifest import (
     MANIFEST_FORMAT_VERSION,
     Manifest,
     PolicyFile,
     load_manifest,
+    manifest_json_schema,
     validate_manifest_dict,
     write_manifest,
 )
@@ -40,14 +41,15 @@ def test_every_task_interface_round_trips(tmp_path, task_index):
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["interface"].pop("control_period_s"), "'control_period_s' is a required property"),
+        (lambda d: d["interface"].pop("control_period_s"), "field 'interface/control_period_s': Field required"),
         (lambda d: d["interface"].__setitem__("control_period_s", 0), "interface/control_period_s"),
         (lambda d: d["policy"].__setitem__("sha256", "xyz"), "policy/sha256"),
         (lambda d: d["interface"]["observations"][0].__setitem__("source", "lidar"), "interface/observations/0/source"),
-        (lambda d: d["interface"]["action"]["joint_names"].append("elbow"), "action joint 'elbow'"),
-        (lambda d: d["interface"]["action"]["scale"].append(1.0), "interface/action/scale has 2 entries"),
+        (lambda d: d["interface"]["action"]["joint_names"].__setitem__(0, "elbow"), "action joint 'elbow'"),
+        (lambda d: d["interface"]["action"]["scale"].append(1.0), "field 'interface/action': scale has 2 entries"),
         (lambda d: d["interface"]["observations"][0]["joint_names"].pop(), "has size 2 but 1 joint_names"),
-        (lambda d: d.__setitem__("surprise", 1), "Additional properties are not allowed"),
+        (lambda d: d.__setitem__("surprise", 1), "field 'surprise': Unexpected keyword argument"),
+        (lambda d: d["interface"]["joints"][0].__setitem__("effort_limit", -1.0), "interface/joints/0/effort_limit"),
     ],
 )
 def test_broken_manifests_name_the_field(mutate, expected):
@@ -56,6 +58,21 @@ def test_broken_manifests_name_the_field(mutate, expected):
     mutate(data)
     with pytest.raises(RobotAcError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         validate_manifest_dict(data)
+
+
+def test_the_json_schema_comes_from_the_models():
+    """Other tools get the format as a JSON schema; it is derived from the same models, so it accepts what they
+    write and names their fields."""
+    import jsonschema
+
+    schema = manifest_json_schema()
+    jsonschema.Draft202012Validator(schema).validate(_manifest().to_dict())
+    interface = schema["$defs"]["PolicyInterface"]
+    assert set(interface["required"]) == {"task", "robot", "joints", "control_period_s", "observations", "action"}
+    broken = _manifest().to_dict()
+    broken["policy"]["sha256"] = "xyz"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)
 
 
 def test_load_manifest_reports_file_problems(tmp_path):

@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
 
 pytestmark = pytest.mark.sim

@@ -64,7 +64,7 @@ def test_start_pose_puts_the_tcp_above_the_fixture():
 def test_pads_feel_the_held_peg_and_nothing_without_it():
     from isaaclab_newton.physics import NewtonManager
 
-    from robot_ac.tactile_preprocessing import TactilePreprocessing
+    from robot_ac.contract.tactile import TactilePreprocessing
 
     spec = get_task("franka-peg-insert")
     env = spec.make_gym_env(EnvOptions(num_envs=4, device="cpu", seed=0))
@@ -147,9 +147,9 @@ def test_student_interface_states_what_the_robot_side_lacks(tmp_path):
     """The GelSight student's manifest matches the Franka GelSight setup's sensors, and the parts the robot runtime
     does not implement yet (Cartesian actions, end-effector state) are refused by name instead of run."""
     from robot_ac.deploy.action_mapper import ActionMapper
-    from robot_ac.deploy.hardware_config import check_compatibility, load_hardware_config
+    from robot_ac.contract.hardware_config import check_compatibility, load_hardware_config
     from robot_ac.deploy.observation import ObservationBuilder
-    from robot_ac.export.manifest import load_manifest
+    from robot_ac.contract.manifest import load_manifest
     from robot_ac.export.synthetic import write_mlp_export
 
     interface = get_task("franka-peg-insert").interface

@@ -12,7 +12,7 @@ import yaml
 
 from robot_ac.deploy import PolicyRuntime, State, Supervisor, load_hardware_config
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 from robot_ac.replay import read_robot_log, replay_open_loop
 from sim.tasks import FRANKA_REACH_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
@@ -234,8 +234,8 @@ def test_replay_of_a_tactile_policy(setup, tmp_path):
     bag, the references are the frames the node had when started; with other frames the commands differ."""
     import dataclasses
 
-    from robot_ac.export.manifest import ObservationTerm
-    from robot_ac.tactile_preprocessing import TactilePreprocessing
+    from robot_ac.contract.manifest import ObservationTerm
+    from robot_ac.contract.tactile import TactilePreprocessing
 
     preprocessing = TactilePreprocessing(height=15, width=20, mode="difference")
     interface = dataclasses.replace(

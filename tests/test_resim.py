@@ -96,7 +96,7 @@ def test_replay_cli_reports_the_resimulation(tmp_path, cli):
     """The closed loop of a real deployment is not needed: a log of the simulated robot under a synthetic policy."""
     import json
 
-    from robot_ac.export.manifest import load_manifest
+    from robot_ac.contract.manifest import load_manifest
     from sim.tasks import CARTPOLE_TASK
     from tests.deploy_helpers import write_linear_export
 

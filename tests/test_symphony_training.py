@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 from robot_ac.export.policy_export import check_export
 from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
 

@@ -11,8 +11,8 @@ import torch
 
 from robot_ac.deploy import PolicyRuntime, State, Supervisor, check_compatibility, load_hardware_config
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import ObservationTerm, load_manifest
-from robot_ac.tactile_preprocessing import TactilePreprocessing
+from robot_ac.contract.manifest import ObservationTerm, load_manifest
+from robot_ac.contract.tactile import TactilePreprocessing
 from sim.tasks import FRANKA_REACH_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 from tests.test_deploy_runtime import GOAL, Harness

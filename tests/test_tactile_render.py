@@ -165,7 +165,7 @@ def test_independent_torch_render_agrees_and_bench_reports(tmp_path, cli):
     """The benchmark's torch baseline is a second implementation: it must produce the same images."""
     import torch
 
-    from sim.tactile.bench import TorchRenderer, workloads
+    from benchmarks.tactile import TorchRenderer, workloads
 
     renderer, baseline = TactileRenderer("gs_mini"), TorchRenderer("gs_mini")
     for name, indentation in workloads("gs_mini").items():

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 from robot_ac.export.policy_export import check_export, deterministic_actions, rebuild_actor
 from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
 

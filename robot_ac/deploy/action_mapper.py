@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from robot_ac.deploy.hardware_config import HardwareConfig
+from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import PolicyInterface
+from robot_ac.contract.manifest import PolicyInterface
 
 
 class ActionMapper:

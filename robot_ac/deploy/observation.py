@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import ObservationTerm, PolicyInterface
-from robot_ac.tactile_preprocessing import TactilePreprocessing
+from robot_ac.contract.manifest import ObservationTerm, PolicyInterface
+from robot_ac.contract.tactile import TactilePreprocessing
 
 _SUPPORTED = {("joint_state", "position"), ("joint_state", "velocity"), ("command", "pose"), ("command", ""),
               ("previous_action", ""), ("imu", "angular_velocity"), ("imu", "linear_acceleration"),
@@ -59,11 +59,6 @@ class ObservationBuilder:
             src, dst = (np.array(x, dtype=np.intp) for x in zip(*pairs)) if pairs else (np.empty(0, np.intp),) * 2
             self._layout_cache[names] = (src, dst)
         return self._layout_cache[names]
-
-    def missing_joints(self, names: Sequence[str]) -> list[str]:
-        """Policy joints absent from a message's name list."""
-        present = set(names)
-        return [n for n in self.joint_names if n not in present]
 
     def update_joint_state(self, names: Sequence[str], position: Sequence[float],
                            velocity: Sequence[float] | None = None) -> None:

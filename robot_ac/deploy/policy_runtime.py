@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import Manifest, load_manifest
+from robot_ac.contract.manifest import Manifest, load_manifest
 
 
 class PolicyRuntime:

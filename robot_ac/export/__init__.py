@@ -1,25 +1,4 @@
-"""Export: ONNX + TorchScript + the manifest that states what the robot side must know."""
-
-from robot_ac.export.manifest import (
-    ActionSpec,
-    JointSpec,
-    Manifest,
-    ObservationTerm,
-    PolicyFile,
-    PolicyInterface,
-    load_manifest,
-    validate_manifest_dict,
-    write_manifest,
-)
-
-__all__ = [
-    "ActionSpec",
-    "JointSpec",
-    "Manifest",
-    "ObservationTerm",
-    "PolicyFile",
-    "PolicyInterface",
-    "load_manifest",
-    "validate_manifest_dict",
-    "write_manifest",
-]
+"""Export (needs torch): a checkpoint -> ``policy.onnx`` + ``policy.pt`` (TorchScript) + ``manifest.json``, and the
+check that onnxruntime and TorchScript compute what torch does. The manifest format itself is
+:mod:`robot_ac.contract.manifest`.
+"""

@@ -11,7 +11,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ import torch
 import robot_ac
 from robot_ac._atomic import atomic_write_bytes
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import (
+from robot_ac.contract.manifest import (
     MANIFEST_FORMAT_VERSION,
     Manifest,
     PolicyFile,
@@ -27,7 +27,11 @@ from robot_ac.export.manifest import (
     load_manifest,
     write_manifest,
 )
-from robot_ac.runners.checkpoints import load_checkpoint
+from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
+from robot_ac.runners.run_dir import RunDirectory
+
+if TYPE_CHECKING:
+    from robot_ac.config import ExportOptions
 
 ONNX_OPSET = 17
 
@@ -58,15 +62,6 @@ def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
     actor = actor_class(obs, train_cfg["obs_groups"], "actor", num_actions, **actor_cfg)
     actor.load_state_dict(state["actor_state_dict"])
     return actor.eval()
-
-
-RECORDED_OBSERVATIONS = "recorded_observations.npy"
-"""Policy observations sampled from the simulator at the end of training, for `export --check`."""
-
-
-def recorded_observations(run_dir: Path) -> np.ndarray | None:
-    path = run_dir / RECORDED_OBSERVATIONS
-    return np.load(path) if path.is_file() else None
 
 
 def deterministic_actions(actor: torch.nn.Module, policy_obs: torch.Tensor) -> torch.Tensor:
@@ -173,3 +168,43 @@ def check_export(export_dir: str | Path, checkpoint: str | Path, recorded_obs: n
         onnx_diff[name] = float(np.max(np.abs(from_onnx - reference) / scale))
         jit_diff[name] = float(np.max(np.abs(from_jit - reference) / scale))
     return ExportCheck(onnx_vs_torch=onnx_diff, torchscript_vs_torch=jit_diff, tolerance=tolerance)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    checkpoint: Path
+    out_dir: Path
+    manifest: Manifest
+    check: ExportCheck | None
+    """None unless the options asked for the check."""
+
+
+def export_run(options: ExportOptions) -> ExportResult:
+    """Export a run's latest checkpoint (or the given one) into ``options.out`` (default ``RUN/export``); with
+    ``options.check``, compare the files with torch on random and recorded observations and raise past the
+    tolerance (a failed export is an error, never a warning)."""
+    checkpoint = find_checkpoint(options.run)
+    run = RunDirectory.of_checkpoint(checkpoint)
+    out = options.out or run.export_dir
+    manifest = export_checkpoint(checkpoint, out)
+    check = None
+    if options.check:
+        recorded = np.load(run.recorded_observations) if run.recorded_observations.is_file() else None
+        check = check_export(out, checkpoint, recorded, tolerance=options.tolerance)
+        if not check.passed:
+            raise RobotAcError(f"export check failed for {checkpoint}: onnx {check.onnx_vs_torch}, torchscript "
+                               f"{check.torchscript_vs_torch} above tolerance {options.tolerance:g}")
+    return ExportResult(checkpoint=checkpoint, out_dir=out, manifest=manifest, check=check)
+
+
+def describe_export(result: ExportResult) -> str:
+    """The lines `robot-ac export` prints."""
+    manifest = result.manifest
+    lines = [f"exported {result.checkpoint} -> {result.out_dir}/ (policy.onnx sha256 {manifest.policy.sha256[:12]}..., "
+             f"obs {manifest.interface.observation_size}, actions {manifest.interface.action_size})"]
+    if result.check is not None:
+        for name, diff in result.check.onnx_vs_torch.items():
+            lines.append(f"  check {name:>8}: max |onnx - torch| / (1 + |torch|) = {diff:.2e}, "
+                         f"torchscript: {result.check.torchscript_vs_torch[name]:.2e}")
+        lines.append(f"  export check passed (tolerance {result.check.tolerance:g})")
+    return "\n".join(lines)

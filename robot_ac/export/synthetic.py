@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robot_ac.export.manifest import MANIFEST_FORMAT_VERSION, Manifest, PolicyFile, PolicyInterface, write_manifest
+from robot_ac.contract.manifest import MANIFEST_FORMAT_VERSION, Manifest, PolicyFile, PolicyInterface, write_manifest
 
 ONNX_OPSET = 17
 

@@ -19,39 +19,8 @@ from rsl_rl.modules import CNN
 from tensordict import TensorDict
 from torch import nn
 
+from robot_ac.contract.tactile import TactileLayout
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import PolicyInterface
-
-
-@dataclass(frozen=True)
-class TactileLayout:
-    """Where the tactile images are in the flat policy vector: ``pads`` images of 3 x height x width, contiguous
-    from ``start``, each laid out (channel, row, column)."""
-
-    start: int
-    pads: int
-    height: int
-    width: int
-
-    @property
-    def size(self) -> int:
-        return self.pads * 3 * self.height * self.width
-
-    @classmethod
-    def of(cls, interface: PolicyInterface) -> TactileLayout | None:
-        """The layout an interface's tactile image terms imply; None without any."""
-        sizes = [term.size for term in interface.observations]
-        tactile = [i for i, term in enumerate(interface.observations) if term.source == "tactile"]
-        if not tactile:
-            return None
-        if interface.tactile is None:
-            raise RobotAcError(f"task '{interface.task}': tactile observation terms need the interface's tactile "
-                               "preprocessing (image size)")
-        if tactile != list(range(tactile[0], tactile[-1] + 1)) or interface.history_length != 1:
-            raise RobotAcError(f"task '{interface.task}': the tactile student needs its tactile terms side by side "
-                               "and no observation history")
-        return cls(start=sum(sizes[:tactile[0]]), pads=len(tactile), height=interface.tactile["height"],
-                   width=interface.tactile["width"])
 
 
 @dataclass(frozen=True)

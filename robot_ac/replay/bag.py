@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from robot_ac.deploy.hardware_config import HardwareConfig
+from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.errors import RobotAcError
 from robot_ac.replay import cdr
 

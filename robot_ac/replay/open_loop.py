@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from robot_ac.deploy.action_mapper import ActionMapper
-from robot_ac.deploy.hardware_config import HardwareConfig
+from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.deploy.observation import ObservationBuilder
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import Manifest
+from robot_ac.contract.manifest import Manifest
 from robot_ac.replay.bag import RobotLog
 
 MAX_LAG_TICKS = 25

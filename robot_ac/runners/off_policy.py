@@ -23,6 +23,7 @@ import torch
 from robot_ac.algorithms.symphony import Symphony, SymphonyConfig
 from robot_ac.errors import RobotAcError
 from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
+from robot_ac.runners.runner import RunnerSummary
 from robot_ac.runners.metrics import record_iteration, remaining_seconds
 from robot_ac.runners.run_dir import RunDirectory
 
@@ -42,6 +43,7 @@ class OffPolicyRunner:
                  world_size: int = 1) -> None:
         self.env, self.cfg, self.run, self.device = env, cfg, run, device
         self.checkpoint_infos = checkpoint_infos
+        self.settings = {"symphony": asdict(cfg)}
         self.steps_per_iteration = cfg.steps_per_iteration
         self.save_interval, self.plot_every = save_interval, plot_every
         self.obs_dim = int(env.get_observations()["policy"].shape[-1])
@@ -130,7 +132,11 @@ class OffPolicyRunner:
         if self.run is not None:
             print(f"parameters identical on {torch.distributed.get_world_size()} ranks", flush=True)
 
-    def save(self, path: Path) -> None:
+    def summary(self) -> RunnerSummary:
+        return RunnerSummary(iterations=self.current_learning_iteration + 1, total_env_steps=self.total_env_steps,
+                             episode_returns=list(self.episode_returns), episode_lengths=list(self.episode_lengths))
+
+    def save(self, path: str | Path) -> None:
         if self.run is None:
             return
         algorithm = self.algorithm.state_dict()

@@ -19,6 +19,7 @@ from rsl_rl.runners import OnPolicyRunner
 from rsl_rl.utils.logger import Logger
 
 from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
+from robot_ac.runners.runner import RunnerSummary
 from robot_ac.runners.metrics import record_iteration, remaining_seconds
 from robot_ac.runners.plots import plot_training
 from robot_ac.runners.run_dir import RunDirectory
@@ -75,10 +76,13 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
     """OnPolicyRunner writing into a :class:`RunDirectory`; ``run=None`` for non-main ranks and evaluation."""
 
     def __init__(self, env: VecEnv, train_cfg: dict, run: RunDirectory | None, device: str,
-                 checkpoint_infos: dict[str, Any], verbose: bool = False, plot_every: int = 10) -> None:
+                 checkpoint_infos: dict[str, Any], settings: dict[str, Any] | None = None, verbose: bool = False,
+                 plot_every: int = 10) -> None:
         super().__init__(env, train_cfg, log_dir=str(run.path) if run else None, device=device)
         self.run = run
         self.checkpoint_infos = checkpoint_infos
+        self.settings = settings or {"rsl_rl": train_cfg}
+        self.steps_per_iteration = int(train_cfg["num_steps_per_env"])
         self.logger = _RunLogger(
             log_dir=str(run.path) if run else None, cfg=self.cfg, env_cfg=self.env.cfg, num_envs=self.env.num_envs,
             is_distributed=self.is_distributed, gpu_world_size=self.gpu_world_size,
@@ -89,10 +93,10 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         # rsl_rl stores the git diff of its own package; the user's project is what matters here.
         self.logger.git_status_repos = [str(Path(__file__).resolve())]
 
-    def learn(self, num_learning_iterations: int, init_at_random_ep_len: bool = False,
-              deadline: float | None = None) -> None:
+    def learn(self, num_learning_iterations: int, deadline: float | None = None,
+              init_at_random_ep_len: bool = True) -> None:
         """rsl_rl's loop; with ``deadline`` (time.monotonic()) it stops after the iteration that passes it and
-        writes the final checkpoint."""
+        writes the final checkpoint. Episodes start at random lengths (rsl_rl's decorrelation) unless told not to."""
         self.logger.deadline = deadline
         try:
             super().learn(num_learning_iterations, init_at_random_ep_len)
@@ -102,7 +106,13 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
                 self.logger.stop_logging_writer()
             print(f"wall-clock budget reached after iteration {self.current_learning_iteration}", flush=True)
 
-    def save(self, path: str, infos: dict | None = None) -> None:
+    def summary(self) -> RunnerSummary:
+        return RunnerSummary(iterations=self.current_learning_iteration + 1,
+                             total_env_steps=int(self.logger.tot_timesteps),
+                             episode_returns=[float(r) for r in self.logger.rewbuffer],
+                             episode_lengths=[float(n) for n in self.logger.lenbuffer])
+
+    def save(self, path: str | Path, infos: dict | None = None) -> None:
         """Write ``checkpoints/model_<it>.pt`` atomically, with the interface and config export needs."""
         if self.run is None:
             return
@@ -111,7 +121,7 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         state["infos"] = {**self.checkpoint_infos, **(infos or {})}
         save_checkpoint(self.run.checkpoints / Path(path).name, state)
 
-    def load(self, path: str, load_cfg: dict | None = None, strict: bool = True,
+    def load(self, path: str | Path, load_cfg: dict | None = None, strict: bool = True,
              map_location: str | None = None) -> dict:
         """Resume: weights, optimiser and the iteration counter (continues after the saved iteration)."""
         state = load_checkpoint(path, map_location=map_location or self.device)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from robot_ac.export.manifest import JointSpec
+from robot_ac.contract.manifest import JointSpec
 from sim import ASSETS_DIR
 
 PANDA_USD = ASSETS_DIR / "franka" / "panda.usda"

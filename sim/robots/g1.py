@@ -41,7 +41,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
 
-from robot_ac.export.manifest import JointSpec
+from robot_ac.contract.manifest import JointSpec
 from sim import ASSETS_DIR
 
 G1_USD = ASSETS_DIR / "g1" / "g1.usda"

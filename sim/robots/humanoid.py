@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from robot_ac.export.manifest import JointSpec
+from robot_ac.contract.manifest import JointSpec
 from sim import ASSETS_DIR
 
 HUMANOID_USD = ASSETS_DIR / "humanoid" / "humanoid.usda"

@@ -1,5 +1,2 @@
-"""``cartpole``: keep a pole upright by pushing its cart (Isaac Lab's direct cartpole on local assets)."""
-
-from sim.tasks.cartpole.task import CARTPOLE_TASK
-
-__all__ = ["CARTPOLE_TASK"]
+"""``cartpole`` and ``cartpole-positions``: keep a pole upright by pushing its cart (Isaac Lab's direct cartpole on
+local assets); the tasks are in ``config/cartpole.py``."""

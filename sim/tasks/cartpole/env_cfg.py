@@ -7,8 +7,6 @@ or lights (both are Nucleus downloads and the cart never touches the ground) and
 
 from __future__ import annotations
 
-import torch
-from isaaclab_tasks.core.cartpole.cartpole_direct_env import CartpoleEnv
 from isaaclab_tasks.core.cartpole.cartpole_direct_env_cfg import CartpoleEnvCfg
 
 from robot_ac.tasks import EnvOptions
@@ -33,11 +31,3 @@ def make_env_cfg(opts: EnvOptions) -> CartpoleEnvCfg:
     check_local_assets(cfg.scene, "cartpole.scene")
     return cfg
 
-
-def make_env(opts: EnvOptions) -> CartpoleEnv:
-    return CartpoleEnv(make_env_cfg(opts))
-
-
-def episode_success(env: CartpoleEnv) -> torch.Tensor:
-    """Success: the episode ran to its time limit with the cart on the track (Isaac Lab's 'survived')."""
-    return env.reset_time_outs & ~env.reset_terminated

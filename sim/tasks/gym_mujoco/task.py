@@ -10,7 +10,7 @@ from rsl_rl.env import VecEnv
 from tensordict import TensorDict
 
 from robot_ac.config import PpoConfig
-from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+from robot_ac.contract.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.tasks import EnvOptions, TaskSpec
 
 GYM_ID = "Humanoid-v5"

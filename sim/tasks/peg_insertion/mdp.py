@@ -15,7 +15,7 @@ from isaaclab.managers import ManagerTermBase
 from isaaclab.utils.math import (combine_frame_transforms, quat_apply, quat_from_euler_xyz, quat_mul,
                                  sample_uniform, subtract_frame_transforms)
 
-from robot_ac.tactile_preprocessing import TactilePreprocessing
+from robot_ac.contract.tactile import TactilePreprocessing
 from sim.robots import franka
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import Any
 
 from robot_ac.deploy import check_compatibility, load_hardware_config
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 
 
 @dataclass(frozen=True)

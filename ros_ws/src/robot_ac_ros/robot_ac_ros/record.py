@@ -11,7 +11,7 @@ import rclpy
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 
-from robot_ac.deploy.hardware_config import HardwareConfig
+from robot_ac.contract.hardware_config import HardwareConfig
 
 
 def config_topics(config: HardwareConfig) -> dict[str, str]:

@@ -11,7 +11,7 @@ shared 1/150 s physics step suits the G1 (its geoms' contact time constant, ``so
 from __future__ import annotations
 
 from robot_ac.config import PpoConfig
-from robot_ac.export.manifest import ActionSpec, ObservationTerm, PolicyInterface
+from robot_ac.contract.manifest import ActionSpec, ObservationTerm, PolicyInterface
 from robot_ac.tasks import TaskSpec
 from sim.robots import g1
 from sim.tasks.locomotion import env_factories

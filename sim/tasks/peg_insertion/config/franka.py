@@ -11,8 +11,8 @@ All share the critic group, so a teacher's critic fits every student (AACD), and
 from __future__ import annotations
 
 from robot_ac.config import PpoConfig
-from robot_ac.export.manifest import ActionSpec, ObservationTerm, PolicyInterface
-from robot_ac.tactile_preprocessing import TactilePreprocessing
+from robot_ac.contract.manifest import ActionSpec, ObservationTerm, PolicyInterface
+from robot_ac.contract.tactile import TactilePreprocessing
 from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.robots import franka
 from sim.tasks.peg_insertion.settings import INSERT, PLACE, TACTILE_SENSORS, PegTaskSettings, start_pose

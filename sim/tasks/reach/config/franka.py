@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from robot_ac.config import PpoConfig
-from robot_ac.export.manifest import ActionSpec, ObservationTerm, PolicyInterface
+from robot_ac.contract.manifest import ActionSpec, ObservationTerm, PolicyInterface
 from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.robots import franka
 

@@ -15,14 +15,13 @@ env's throughput with tactile images, force fields and no tactile, in the same p
 
 from __future__ import annotations
 
-import csv
-import datetime
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from robot_ac._atomic import write_bench_result
-from robot_ac._plotting import png_bytes, pyplot
+from benchmarks._results import write_result
+from benchmarks._training import read_curve, train_for
+from robot_ac._plotting import pyplot
 from robot_ac.tasks import EnvOptions, get_task
 
 TACSL_INSERTION_SUCCESS = {"privileged AAC": 0.97, "tactile image": 0.83, "tactile force field": 0.93}
@@ -37,40 +36,46 @@ STUDENTS = {
 }
 """Student name -> (task suffix, algorithm)."""
 
-
-def _curve(metrics_csv: Path) -> dict[str, list[float]]:
-    with open(metrics_csv, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return {key: [float(row[key]) if row[key] else float("nan") for row in rows]
-            for key in ("total_steps", "success_rate", "mean_return", "wall_time_s")}
+CURVE = ("total_steps", "success_rate", "mean_return", "wall_time_s")
 
 
-def _evaluate(run: Path, episodes: int) -> dict[str, Any]:
-    from robot_ac.cli import Eval
+def _evaluate(export_dir: Path, episodes: int) -> dict[str, Any]:
+    from robot_ac.config import PlayOptions
     from robot_ac.play import play
 
-    stats = play(Eval(policy=run / "export", episodes=episodes, seed=1000))
+    stats = play(PlayOptions(policy=export_dir, episodes=episodes, seed=1000, evaluate=True))
     return {"episodes": episodes, "success_rate": stats.success_rate, "success_interval": stats.success_interval,
             "mean_return": stats.mean_return, "mean_length": stats.mean_length}
 
 
 def _train(root: Path, task: str, algo: str, name: str, num_envs: int, minutes: float,
            teacher: Path | None) -> dict[str, Any]:
-    from robot_ac.cli import Train
     from robot_ac.config import AacdConfig
-    from robot_ac.training import TEACHER_ALGOS, train
+    from robot_ac.runners.factory import teacher_algorithms
 
-    teacher = teacher if algo in TEACHER_ALGOS else None
-    print(f"training {name} ({algo} on {task}, {num_envs} envs) for {minutes:g} min ...", flush=True)
-    run = train(Train(task=task, num_envs=num_envs, max_iterations=10**6, algo=algo, run_root=root, run_name=name,
-                      save_interval=10**6, max_wall_time_s=60 * minutes, export=True,
-                      teacher=str(teacher) if teacher else None, aacd=AacdConfig(freeze_critic=True)))
-    return {"task": task, "algo": algo, "run": str(run.path), "curve": _curve(run.metrics_csv)}
+    run = train_for(root, task, algo, name, num_envs, minutes, export=True,
+                    teacher=teacher if algo in teacher_algorithms() else None, aacd=AacdConfig(freeze_critic=True))
+    return {"task": task, "algo": algo, "run": str(run.path), "curve": read_curve(run.metrics_csv, CURVE),
+            "eval_policy": run.export_dir}
+
+
+def _existing_teacher(target: Path, task: str) -> dict[str, Any]:
+    """A teacher run given on the command line, exported first if it was not."""
+    from robot_ac.config import ExportOptions
+    from robot_ac.export.policy_export import export_run
+    from robot_ac.runners.checkpoints import find_checkpoint
+    from robot_ac.runners.run_dir import RunDirectory
+
+    run = RunDirectory.of_checkpoint(find_checkpoint(target))
+    if not (run.export_dir / "manifest.json").is_file():
+        export_run(ExportOptions(run=run.path))
+    return {"task": f"{task}-privileged", "algo": "ppo", "run": str(run.path),
+            "curve": read_curve(run.metrics_csv, CURVE), "eval_policy": run.export_dir}
 
 
 def env_throughput(task: str, num_envs: int, steps: int) -> dict[str, float]:
     """Env-steps/s of the task's three views (tactile images, force fields, none) under random actions."""
-    from robot_ac.bench import env_steps_per_second
+    from benchmarks.envs import env_steps_per_second
 
     opts = EnvOptions(num_envs=num_envs, device="cpu", seed=0)
     return {view: env_steps_per_second(get_task(name).make_env, opts, steps)
@@ -80,10 +85,7 @@ def env_throughput(task: str, num_envs: int, steps: int) -> dict[str, float]:
 
 def bench_aacd(out_dir: Path, task: str, num_envs: int, teacher_minutes: float, student_minutes: float,
                eval_episodes: int, teacher: Path | None = None, students: tuple[str, ...] = tuple(STUDENTS),
-               throughput_steps: int = 30) -> dict[str, Any]:
-    from robot_ac.bench import machine_info
-    from robot_ac.runners.checkpoints import find_checkpoint
-
+               throughput_steps: int = 30) -> Path:
     unknown = sorted(set(students) - set(STUDENTS))
     if unknown:
         from robot_ac.errors import RobotAcError
@@ -94,41 +96,28 @@ def bench_aacd(out_dir: Path, task: str, num_envs: int, teacher_minutes: float, 
         root = Path(tmp)
         if teacher is None:
             runs["teacher"] = _train(root, f"{task}-privileged", "ppo", "teacher", num_envs, teacher_minutes, None)
-            teacher = Path(runs["teacher"]["run"])
         else:
-            teacher = find_checkpoint(teacher).parent.parent
-            runs["teacher"] = {"task": f"{task}-privileged", "algo": "ppo", "run": str(teacher),
-                               "curve": _curve(teacher / "metrics.csv")}
-            if not (teacher / "export" / "manifest.json").is_file():
-                from robot_ac.cli import Export, run_export
-
-                run_export(Export(run=teacher))
-        runs["teacher"]["eval"] = _evaluate(teacher, eval_episodes)
+            runs["teacher"] = _existing_teacher(teacher, task)
+        teacher = Path(runs["teacher"]["run"])
         for name in students:
             suffix, algo = STUDENTS[name]
             runs[name] = _train(root, f"{task}{suffix}", algo, name, num_envs, student_minutes, teacher)
-            runs[name]["eval"] = _evaluate(Path(runs[name]["run"]), eval_episodes)
         for name, data in runs.items():
-            evaluation = data["eval"]
+            evaluation = data["eval"] = _evaluate(data.pop("eval_policy"), eval_episodes)
             print(f"  {name:>16}: success {evaluation['success_rate']:.2f} "
                   f"[{evaluation['success_interval'][0]:.2f}, {evaluation['success_interval'][1]:.2f}] over "
                   f"{eval_episodes} episodes after {data['curve']['total_steps'][-1]:,.0f} env steps", flush=True)
     throughput = env_throughput(task, num_envs, throughput_steps)
     print("  env-steps/s: " + ", ".join(f"{view} {rate:.0f}" for view, rate in throughput.items()), flush=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    result = {"benchmark": "aacd", "created": stamp, "task": task, "num_envs": num_envs,
-              "teacher_minutes": teacher_minutes, "student_minutes": student_minutes, "runs": runs,
-              "throughput_env_steps_per_s": throughput,
+    result = {"benchmark": "aacd", "task": task, "num_envs": num_envs, "teacher_minutes": teacher_minutes,
+              "student_minutes": student_minutes, "runs": runs, "throughput_env_steps_per_s": throughput,
               "throughput_ratio_to_no_tactile": {view: rate / throughput["none"] for view, rate in throughput.items()},
-              "tacsl_insertion_success": TACSL_INSERTION_SUCCESS, "machine": machine_info("cpu")}
-    name = f"bench_aacd_{task}_{num_envs}envs_{stamp}"
-    write_bench_result(out_dir, name, result, _plot(runs, task, num_envs))
-    return result
+              "tacsl_insertion_success": TACSL_INSERTION_SUCCESS}
+    return write_result(out_dir, f"bench_aacd_{task}_{num_envs}envs", result, _plot(runs, task, num_envs))
 
 
-def _plot(runs: dict[str, dict[str, Any]], task: str, num_envs: int) -> bytes:
-    plt = pyplot()
-    fig, (ax_curve, ax_bars) = plt.subplots(1, 2, figsize=(14, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+def _plot(runs: dict[str, dict[str, Any]], task: str, num_envs: int) -> Any:
+    fig, (ax_curve, ax_bars) = pyplot().subplots(1, 2, figsize=(14, 4.5), gridspec_kw={"width_ratios": [3, 2]})
     for name, data in runs.items():
         curve = data["curve"]
         ax_curve.plot([s / 1e3 for s in curve["total_steps"]], curve["success_rate"], label=name)
@@ -151,4 +140,4 @@ def _plot(runs: dict[str, dict[str, Any]], task: str, num_envs: int) -> bytes:
     ax_bars.tick_params(axis="x", labelrotation=30, labelsize=8)
     fig.suptitle(f"{task}: teacher and students, {num_envs} envs each (CPU)")
     fig.tight_layout()
-    return png_bytes(fig)
+    return fig

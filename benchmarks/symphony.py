@@ -15,16 +15,15 @@ Then the parallel mode: env-steps/s and updates/s at several env counts (one vec
 
 from __future__ import annotations
 
-import datetime
-import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from robot_ac._atomic import write_bench_result
-from robot_ac._plotting import png_bytes, pyplot
+from benchmarks._results import write_result
+from robot_ac._plotting import pyplot
 from robot_ac.algorithms.replay_buffer import fading_weights
 from robot_ac.algorithms.symphony import Symphony
 from robot_ac.config import SymphonyConfig
@@ -123,7 +122,7 @@ def _measure(num_envs: int, cfg: SymphonyConfig, steps: int, with_reference: boo
         env.close()
 
 
-def _plot(rows: list[dict[str, Any]]) -> bytes:
+def _plot(rows: list[dict[str, Any]]) -> Any:
     plt = pyplot()
     fig, (ax_single, ax_parallel) = plt.subplots(1, 2, figsize=(11, 4))
     single = rows[0]
@@ -140,16 +139,12 @@ def _plot(rows: list[dict[str, Any]]) -> bytes:
     ax_parallel.legend(fontsize=8)
     ax_parallel.set_title("Symphony, paper-size networks, 3 updates / env step")
     fig.tight_layout()
-    return png_bytes(fig)
+    return fig
 
 
 def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), steps: int = 10,
-                   device: str = "cpu", compiled: bool = False) -> dict[str, Any]:
+                   compiled: bool = False) -> Path:
     """``compiled``: also time the single-env loop with ``torch.compile``d networks (after compiling)."""
-    from dataclasses import replace
-
-    from robot_ac.bench import machine_info
-
     cfg = SymphonyConfig()
     rows = []
     compiled_row = None
@@ -169,97 +164,9 @@ def bench_symphony(out_dir: Path, num_envs: tuple[int, ...] = (16, 64, 256), ste
                      f"{row['reference']['insert_s'] * 1e3:.0f} ms, sample {row['reference']['sample_s'] * 1e3:.1f} "
                      f"ms): {row['speedup_vs_reference']:.1f}x")
         print(line, flush=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    result = {"benchmark": "symphony", "created": stamp, "env": "Humanoid-v5", "config": cfg.__dict__,
-              "rows": rows, "machine": machine_info(device)}
+    result = {"benchmark": "symphony", "env": "Humanoid-v5", "config": cfg.__dict__, "rows": rows}
     if compiled_row is not None:
         result["compiled_single_env"] = compiled_row
         result["compiled_speedup"] = compiled_row["env_steps_per_s"] / rows[0]["env_steps_per_s"]
         print(f"torch.compile: {result['compiled_speedup']:.2f}x the eager single-env loop")
-    name = f"bench_symphony_{stamp}"
-    write_bench_result(out_dir, name, result, _plot(rows))
-    return result
-
-
-def _rollout_statistics(run: Path, task: str, num_envs: int, steps: int) -> dict[str, float]:
-    """The final policy, deterministic: return per env step, action smoothness mean |a_t - a_{t-1}|, and
-    effort mean a_t^2 (actions as the env receives them, clipped to its bound where it declares one)."""
-    from robot_ac.play import load_policy
-
-    policy, _ = load_policy(run, "cpu")
-    env = get_task(task).make_env(EnvOptions(num_envs=num_envs, device="cpu", seed=123))
-    try:
-        obs = env.get_observations()["policy"]
-        limit = getattr(env, "action_limit", None)
-        previous, changes, efforts, rewards = None, [], [], []
-        for _ in range(steps):
-            actions = policy(obs)
-            if limit is not None:
-                actions = actions.clamp(-limit, limit)
-            if previous is not None:
-                changes.append((actions - previous).abs().mean().item())
-            efforts.append(actions.pow(2).mean().item())
-            next_obs, reward, _, _ = env.step(actions)
-            rewards.append(reward.mean().item())
-            obs, previous = next_obs["policy"], actions
-    finally:
-        env.close()
-    return {"reward_per_step": statistics.fmean(rewards), "action_smoothness": statistics.fmean(changes),
-            "action_energy": statistics.fmean(efforts)}
-
-
-def bench_algos(out_dir: Path, task: str, num_envs: int, minutes: float, eval_steps: int = 300,
-                symphony: SymphonyConfig | None = None) -> dict[str, Any]:
-    """Symphony and PPO on ``task``, same env count, same wall-clock budget, one after the other in this process."""
-    import csv
-    import tempfile
-
-    from robot_ac.bench import machine_info
-    from robot_ac.cli import Train
-    from robot_ac.training import train
-
-    runs: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="robot-ac-bench-algos-") as root:
-        for algo in ("symphony", "ppo"):
-            print(f"training {algo} on {task} ({num_envs} envs) for {minutes:g} min ...", flush=True)
-            run = train(Train(task=task, num_envs=num_envs, max_iterations=10**6, algo=algo, run_root=Path(root),
-                              run_name=algo, save_interval=10**6, max_wall_time_s=60 * minutes,
-                              symphony=symphony or SymphonyConfig()))
-            with open(run.metrics_csv, newline="", encoding="utf-8") as f:
-                curve = {key: [float(row[key]) for row in rows] for rows in [list(csv.DictReader(f))]
-                         for key in ("total_steps", "mean_return", "wall_time_s")}
-            runs[algo] = {"curve": curve, **_rollout_statistics(run.path, task, min(num_envs, 16), eval_steps)}
-            print(f"  {algo}: final return {curve['mean_return'][-1]:.2f} after {curve['total_steps'][-1]:,.0f} "
-                  f"env steps; smoothness {runs[algo]['action_smoothness']:.4f}, energy "
-                  f"{runs[algo]['action_energy']:.4f}", flush=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    result = {"benchmark": "algos", "created": stamp, "task": task, "num_envs": num_envs, "minutes": minutes,
-              "runs": runs, "machine": machine_info("cpu")}
-    name = f"bench_algos_{task}_{num_envs}envs_{stamp}"
-    write_bench_result(out_dir, name, result, _plot_algos(runs, task, num_envs))
-    return result
-
-
-def _plot_algos(runs: dict[str, dict[str, Any]], task: str, num_envs: int) -> bytes:
-    plt = pyplot()
-    fig, (ax_time, ax_steps, ax_bars) = plt.subplots(1, 3, figsize=(15, 4))
-    for algo, data in runs.items():
-        curve = data["curve"]
-        ax_time.plot([t / 60 for t in curve["wall_time_s"]], curve["mean_return"], label=algo)
-        ax_steps.plot([s / 1e3 for s in curve["total_steps"]], curve["mean_return"], label=algo)
-    ax_time.set_xlabel("wall-clock (min)")
-    ax_steps.set_xlabel("env steps (thousands)")
-    for ax in (ax_time, ax_steps):
-        ax.set_ylabel("mean episode return")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    names = list(runs)
-    x = range(len(names))
-    ax_bars.bar([i - 0.2 for i in x], [runs[n]["action_smoothness"] for n in names], 0.4, label="mean |a_t - a_t-1|")
-    ax_bars.bar([i + 0.2 for i in x], [runs[n]["action_energy"] for n in names], 0.4, label="mean a^2")
-    ax_bars.set_xticks(list(x), names)
-    ax_bars.legend(fontsize=8)
-    ax_bars.set_title("final policies (lower is smoother / cheaper)")
-    fig.suptitle(f"{task}, {num_envs} envs, same wall-clock budget")
-    fig.tight_layout()
-    return png_bytes(fig)
+    return write_result(out_dir, "bench_symphony", result, _plot(rows))

@@ -1,4 +1,4 @@
-"""`robot-ac bench`: environment and training throughput, as JSON + PNG in benchmarks/results/.
+"""`robot-ac bench envs`: environment and training throughput at several env counts.
 
 Absolute rates on shared machines are noisy, so where a task has an upstream reference environment (cartpole:
 Isaac Lab's own direct env) both are timed in the same process, alternately, and the ratio is what to compare.
@@ -6,47 +6,22 @@ Isaac Lab's own direct env) both are timed in the same process, alternately, and
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import torch
 
-from robot_ac._plotting import png_bytes, pyplot
-from robot_ac._atomic import atomic_write_bytes, atomic_write_json
+from benchmarks._results import write_result
+from benchmarks.options import BenchEnvs
+from robot_ac._plotting import pyplot
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, TaskSpec, get_task
 
-if TYPE_CHECKING:
-    from robot_ac.cli import BenchEnvs
-
 WARMUP_STEPS = 20
-
-
-def machine_info(device: str) -> dict[str, Any]:
-    def pkg(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    cpu_model = platform.processor()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu_model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu_model)
-    return {
-        "hostname": platform.node(), "platform": platform.platform(), "python": platform.python_version(),
-        "cpu": cpu_model, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": device,
-        "gpu": torch.cuda.get_device_name(device) if device.startswith("cuda") else None,
-        "packages": {name: pkg(name) for name in ("robot-ac", "torch", "warp-lang", "newton", "mujoco-warp",
-                                                   "isaaclab", "rsl-rl-lib")},
-    }
 
 
 def env_steps_per_second(make_env: Callable[[EnvOptions], Any], opts: EnvOptions, steps: int) -> float:
@@ -108,10 +83,8 @@ class _Row:
                 "samples": self.samples}
 
 
-def _plot(task: str, rows: list[_Row], device: str) -> bytes:
-    plt = pyplot()
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+def _plot(task: str, rows: list[_Row], device: str) -> Any:
+    fig, ax = pyplot().subplots(figsize=(6, 4))
     envs = [r.num_envs for r in rows]
     ax.plot(envs, [r.steps_per_s for r in rows], "o-", label=f"robot-ac {task}")
     if all(r.baseline_steps_per_s for r in rows):
@@ -124,31 +97,34 @@ def _plot(task: str, rows: list[_Row], device: str) -> bytes:
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()
-    png = png_bytes(fig, dpi=100)
-    return png
+    return fig
 
 
-def bench(args: BenchEnvs) -> list[dict[str, Any]]:
+def _measure(spec: TaskSpec, num_envs: int, device: str, args: BenchEnvs) -> _Row:
+    opts = EnvOptions(num_envs=num_envs, device=device, seed=0)
+    makers = {"ours": spec.make_env}
+    if args.baseline and spec.make_baseline_env:
+        makers["baseline"] = spec.make_baseline_env
+    samples: dict[str, list[float]] = {name: [] for name in makers}
+    for repeat in range(args.repeats):
+        # Alternate which env goes first, so slow drift of the machine favours neither.
+        for name in sorted(makers, reverse=repeat % 2 == 1):
+            samples[name].append(env_steps_per_second(makers[name], opts, args.steps))
+    return _Row(num_envs, max(samples["ours"]), max(samples["baseline"]) if "baseline" in samples else None,
+                samples)
+
+
+def bench_envs(args: BenchEnvs) -> list[Path]:
+    """One result per task; the paths of their JSON files."""
     device = parse_device(args.device)
     if not args.num_envs or min(args.num_envs) < 1 or args.steps < 1 or args.repeats < 1:
         raise RobotAcError("bench needs positive --num-envs values, --steps and --repeats")
     specs = [get_task(name) for name in args.tasks]
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-    results = []
+    written = []
     for spec in specs:
         rows = []
         for num_envs in sorted(args.num_envs):
-            opts = EnvOptions(num_envs=num_envs, device=device, seed=0)
-            makers = {"ours": spec.make_env}
-            if args.baseline and spec.make_baseline_env:
-                makers["baseline"] = spec.make_baseline_env
-            samples: dict[str, list[float]] = {name: [] for name in makers}
-            for repeat in range(args.repeats):
-                # Alternate which env goes first, so slow drift of the machine favours neither.
-                for name in sorted(makers, reverse=repeat % 2 == 1):
-                    samples[name].append(env_steps_per_second(makers[name], opts, args.steps))
-            rows.append(_Row(num_envs, max(samples["ours"]), max(samples["baseline"]) if "baseline" in samples
-                             else None, samples))
+            rows.append(_measure(spec, num_envs, device, args))
             row = rows[-1].to_dict()
             base = (f"  baseline {row['baseline_steps_per_s']:10.0f}  ratio {row['ratio_to_baseline']:.3f}"
                     if row["ratio_to_baseline"] else "")
@@ -160,14 +136,11 @@ def bench(args: BenchEnvs) -> list[dict[str, Any]]:
             print(f"[bench] {spec.name:<14} training at {opts.num_envs} envs: "
                   f"{training['env_steps_per_s']:.0f} env-steps/s, {training['iterations_per_s']:.2f} it/s")
         result = {
-            "task": spec.name, "created": stamp, "steps_per_measurement": args.steps, "repeats": args.repeats,
+            "benchmark": "envs", "task": spec.name, "steps_per_measurement": args.steps, "repeats": args.repeats,
             "baseline": "isaaclab_tasks direct cartpole (Isaac-Cartpole-Direct), offline assets"
             if spec.make_baseline_env and args.baseline else None,
-            "env": [row.to_dict() for row in rows], "training": training, "machine": machine_info(device),
+            "env": [row.to_dict() for row in rows], "training": training,
         }
-        name = f"bench_{spec.name}_{device.replace(':', '')}_{stamp}"
-        atomic_write_json(args.out_dir / f"{name}.json", result)
-        atomic_write_bytes(args.out_dir / f"{name}.png", _plot(spec.name, rows, device))
-        print(f"[bench] wrote {args.out_dir / name}.json and .png")
-        results.append(result)
-    return results
+        written.append(write_result(args.out_dir, f"bench_{spec.name}_{device.replace(':', '')}", result,
+                                    _plot(spec.name, rows, device), device))
+    return written

@@ -1,5 +1,6 @@
-"""Tactile image preprocessing shared by training and the robot: one definition, a numpy/OpenCV implementation for
-the robot and a torch one for GPU training, tested to agree.
+"""Tactile observations as training and the robot share them: the image preprocessing (one definition, a
+numpy/OpenCV implementation for the robot and a torch one for GPU training, tested to agree) and the layout of the
+tactile images inside the flat policy vector (:class:`TactileLayout`).
 
 A policy that reads a GelSight image gets ``scale * (resize(image) - resize(reference))`` (``mode="difference"``,
 the reference being the untouched gel: the simulator's no-contact image in training, frames captured before contact
@@ -11,11 +12,14 @@ implementations compute exactly the same averages.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from robot_ac.errors import RobotAcError
+
+if TYPE_CHECKING:
+    from robot_ac.contract.manifest import PolicyInterface
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,34 @@ class TactilePreprocessing:
                 raise RobotAcError("tactile difference preprocessing needs a reference (no-contact) image")
             resized = resized - block_mean(reference[None])
         return resized * self.scale
+
+
+@dataclass(frozen=True)
+class TactileLayout:
+    """Where the tactile images are in the flat policy vector: ``pads`` images of 3 x height x width, contiguous
+    from ``start``, each laid out (channel, row, column)."""
+
+    start: int
+    pads: int
+    height: int
+    width: int
+
+    @property
+    def size(self) -> int:
+        return self.pads * 3 * self.height * self.width
+
+    @classmethod
+    def of(cls, interface: PolicyInterface) -> TactileLayout | None:
+        """The layout an interface's tactile image terms imply; None without any."""
+        sizes = [term.size for term in interface.observations]
+        tactile = [i for i, term in enumerate(interface.observations) if term.source == "tactile"]
+        if not tactile:
+            return None
+        if interface.tactile is None:
+            raise RobotAcError(f"task '{interface.task}': tactile observation terms need the interface's tactile "
+                               "preprocessing (image size)")
+        if tactile != list(range(tactile[0], tactile[-1] + 1)) or interface.history_length != 1:
+            raise RobotAcError(f"task '{interface.task}': the tactile student needs its tactile terms side by side "
+                               "and no observation history")
+        return cls(start=sum(sizes[:tactile[0]]), pads=len(tactile), height=interface.tactile["height"],
+                   width=interface.tactile["width"])

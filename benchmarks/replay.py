@@ -8,7 +8,6 @@ not grow with the bag's length. Tactile frames go to a memory-mapped file, which
 
 from __future__ import annotations
 
-import datetime
 import tempfile
 import time
 import tracemalloc
@@ -17,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from robot_ac._atomic import write_bench_result
-from robot_ac._plotting import png_bytes, pyplot
-from robot_ac.deploy.hardware_config import HardwareConfig
+from benchmarks._results import write_result
+from robot_ac._plotting import pyplot
+from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.replay.bag import RobotLog, read_robot_log
 from robot_ac.replay.bag_writer import BagWriter
 
@@ -101,9 +100,8 @@ def _measure(path: Path, config: HardwareConfig, repeats: int) -> dict[str, Any]
             "streaming_overhead_mb": (peak - kept) / 2**20}
 
 
-def _plot(rows: list[dict[str, Any]]) -> bytes:
-    plt = pyplot()
-    fig, (ax_rate, ax_memory) = plt.subplots(1, 2, figsize=(11, 4))
+def _plot(rows: list[dict[str, Any]]) -> Any:
+    fig, (ax_rate, ax_memory) = pyplot().subplots(1, 2, figsize=(11, 4))
     labels = [f"{r['storage']}\n{r['seconds']:g} s" for r in rows]
     x = np.arange(len(rows))
     ax_rate.bar(x - 0.2, [r["ours_msgs_per_s"] / 1e3 for r in rows], 0.4, label="robot-ac (bulk CDR)")
@@ -122,13 +120,11 @@ def _plot(rows: list[dict[str, Any]]) -> bytes:
     ax_memory.set_title("memory while streaming (grey: the arrays kept)")
     ax_memory.legend(fontsize=8)
     fig.tight_layout()
-    return png_bytes(fig)
+    return fig
 
 
 def bench_replay(out_dir: Path, seconds: tuple[float, ...] = (10.0, 30.0),
-                 storages: tuple[str, ...] = ("mcap", "sqlite3"), repeats: int = 3) -> dict[str, Any]:
-    from robot_ac.bench import machine_info
-
+                 storages: tuple[str, ...] = ("mcap", "sqlite3"), repeats: int = 3) -> Path:
     config = benchmark_config()
     rows = []
     with tempfile.TemporaryDirectory(prefix="robot-ac-bench-replay-") as folder:
@@ -144,10 +140,6 @@ def bench_replay(out_dir: Path, seconds: tuple[float, ...] = (10.0, 30.0),
                       f"{row['rosbags_msgs_per_s']:,.0f} msg/s ({row['speedup']:.2f}x); streaming overhead "
                       f"{row['streaming_overhead_mb']:.1f} MB", flush=True)
                 rows.append(row)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    result = {"benchmark": "replay", "created": stamp, "joints": JOINTS, "joint_rate_hz": JOINT_RATE_HZ,
-              "image_rate_hz": IMAGE_RATE_HZ, "image_shape": IMAGE_SHAPE, "repeats": repeats, "rows": rows,
-              "machine": machine_info("cpu")}
-    name = f"bench_replay_{stamp}"
-    write_bench_result(out_dir, name, result, _plot(rows))
-    return result
+    result = {"benchmark": "replay", "joints": JOINTS, "joint_rate_hz": JOINT_RATE_HZ,
+              "image_rate_hz": IMAGE_RATE_HZ, "image_shape": IMAGE_SHAPE, "repeats": repeats, "rows": rows}
+    return write_result(out_dir, "bench_replay", result, _plot(rows))

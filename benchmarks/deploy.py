@@ -3,7 +3,7 @@
 A simulated robot (this process) publishes a 29-joint JointState every control period (500 Hz by default) and
 waits for the command it causes; the policy node runs in its own process (`robot-ac deploy --trigger joint_state`)
 with a 29-joint MLP policy. The same loop then runs against a bare rclpy + onnxruntime echo of the same policy
-(``bench_echo``). Reported per node: round-trip p50/p99/max, send jitter of the robot's loop, and missed ticks (no
+(:mod:`benchmarks.deploy_echo`). Reported per node: round-trip p50/p99/max, send jitter of the robot's loop, and missed ticks (no
 command back before the next period).
 """
 
@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from robot_ac._atomic import atomic_write_bytes, atomic_write_json
-from robot_ac._plotting import png_bytes, pyplot
-from robot_ac.export.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
+from benchmarks._results import write_result
+from robot_ac._plotting import pyplot
+from robot_ac.contract.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.export.synthetic import write_mlp_export
 
 NUM_JOINTS = 29
@@ -134,7 +134,7 @@ def ping_pong(context, period: float, warmup_s: float, duration_s: float, label:
         node.destroy_node()
 
 
-def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0) -> dict[str, Any]:
+def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0) -> Path:
     import rclpy
 
     env = dict(os.environ)
@@ -148,7 +148,7 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
         nodes = {
             "robot_ac_policy_node": [sys.executable, "-m", "robot_ac.cli", "deploy", "--config", str(config_path),
                                      "--policy", str(export), "--trigger", "joint_state"],
-            "bare_echo": [sys.executable, "-m", "robot_ac_ros.bench_echo", "--policy", str(export),
+            "bare_echo": [sys.executable, "-m", "benchmarks.deploy_echo", "--policy", str(export),
                           "--state-topic", STATE_TOPIC, "--command-topic", COMMAND_TOPIC],
         }
         context = rclpy.Context()
@@ -176,21 +176,11 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
         "p99_ratio_to_bare_echo": ours["round_trip_ms"]["p99"] / bare["round_trip_ms"]["p99"]
         if ours["round_trip_ms"] and bare["round_trip_ms"] else None,
     }
-    from robot_ac.bench import machine_info
-
-    result["machine"] = machine_info("cpu")
-    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-    name = f"bench_deploy_{int(rate_hz)}hz_{stamp}"
-    atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", _histogram(results, rate_hz))
-    print(f"[bench deploy] wrote {out_dir / name}.json and .png")
-    return result
+    return write_result(out_dir, f"bench_deploy_{int(rate_hz)}hz", result, _histogram(results, rate_hz))
 
 
-def _histogram(results: dict[str, LoopStats], rate_hz: float) -> bytes:
-    plt = pyplot()
-
-    fig, ax = plt.subplots(figsize=(7, 4))
+def _histogram(results: dict[str, LoopStats], rate_hz: float) -> Any:
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     values = [np.asarray(s.round_trip_s) * 1e3 for s in results.values() if s.round_trip_s]
     top = max(float(np.percentile(v, 99.9)) for v in values) if values else 1.0
     bins = np.linspace(0.0, top, 80)
@@ -204,5 +194,4 @@ def _histogram(results: dict[str, LoopStats], rate_hz: float) -> bytes:
     ax.set_title(f"policy node vs bare echo, {NUM_JOINTS} joints at {rate_hz:.0f} Hz")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    png = png_bytes(fig, dpi=100)
-    return png
+    return fig

@@ -8,7 +8,6 @@ checked against ours before timing. Workloads: ``typical`` (a sphere patch, well
 
 from __future__ import annotations
 
-import datetime
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ import numpy as np
 import torch
 import warp as wp
 
-from robot_ac._atomic import write_bench_result
-from robot_ac._plotting import png_bytes, pyplot
+from benchmarks._results import write_result
+from robot_ac._plotting import pyplot
 from sim.tactile.force_field import ForceField, ForceFieldConfig
 from sim.tactile.geometry import PrimitiveSpec, primitive_table
 from sim.tactile.presets import get_preset
@@ -85,9 +84,7 @@ def _rate(fn, batch: int, repeats: int) -> float:
 
 def bench_tactile(out_dir: Path, sensor: str = "gs_mini", batches: tuple[int, ...] = (1, 8, 64, 256, 512),
                   taxel_batches: tuple[int, ...] = (64, 512, 4096), baseline_batch: int | None = None, repeats: int = 3,
-                  device: str = "cpu") -> dict[str, Any]:
-    from robot_ac.bench import machine_info
-
+                  device: str = "cpu") -> Path:
     preset = get_preset(sensor)
     renderer = TactileRenderer(sensor, device=device)
     baseline = TorchRenderer(sensor, device="cuda" if device.startswith("cuda") else "cpu")
@@ -120,18 +117,14 @@ def bench_tactile(out_dir: Path, sensor: str = "gs_mini", batches: tuple[int, ..
         rate = _rate(lambda: field.update(table), batch, repeats)
         force_rows.append({"batch": batch, "taxels": [config.rows, config.cols], "readings_per_s": rate})
         print(f"[bench tactile] force field 10x10, batch {batch:>5}: {rate:10.0f} readings/s", flush=True)
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     result = {"benchmark": "tactile", "sensor": sensor, "resolution": [preset.width, preset.height],
-              "device": device, "render": rows, "force_field": force_rows, "machine": machine_info(device)}
-    name = f"bench_tactile_{sensor}_{device.replace(':', '')}_{stamp}"
-    write_bench_result(out_dir, name, result, _plot(rows, force_rows, sensor, device))
-    return result
+              "device": device, "render": rows, "force_field": force_rows}
+    return write_result(out_dir, f"bench_tactile_{sensor}_{device.replace(':', '')}", result,
+                        _plot(rows, force_rows, sensor, device), device)
 
 
-def _plot(rows, force_rows, sensor: str, device: str) -> bytes:
-    plt = pyplot()
-
-    fig, (ax_img, ax_force) = plt.subplots(1, 2, figsize=(11, 4))
+def _plot(rows, force_rows, sensor: str, device: str) -> Any:
+    fig, (ax_img, ax_force) = pyplot().subplots(1, 2, figsize=(11, 4))
     for workload, marker in (("typical", "o-"), ("worst", "s-")):
         data = [r for r in rows if r["workload"] == workload]
         ax_img.plot([r["batch"] for r in data], [r["images_per_s"] for r in data], marker, label=f"Warp, {workload}")
@@ -152,5 +145,4 @@ def _plot(rows, force_rows, sensor: str, device: str) -> bytes:
     ax_force.set_ylabel("force-field readings / s (10 x 10 taxels)")
     ax_force.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    png = png_bytes(fig, dpi=100)
-    return png
+    return fig

@@ -1,5 +1,7 @@
 """Baseline for `robot-ac bench deploy`: the least a policy node can do. A plain rclpy node that runs the same ONNX
-policy on every JointState (observation by a fixed index map, no checks, no supervisor) and publishes the result."""
+policy on every JointState (observation by a fixed index map, no checks, no supervisor) and publishes the result.
+
+Its own process: ``python -m benchmarks.deploy_echo --policy EXPORT --state-topic T --command-topic T``."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from robot_ac.export.manifest import load_manifest
+from robot_ac.contract.manifest import load_manifest
 from robot_ac_ros.spin import spin_until_shutdown
 
 

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from robot_ac.errors import RobotAcError
-from robot_ac.export.manifest import Manifest
+from robot_ac.contract.manifest import Manifest
 
 CommandInterface = Literal["forward_position", "forward_effort", "joint_trajectory", "cartesian_pose"]
 """How commands reach the robot: a ros2_control forward controller (std_msgs/Float64MultiArray of positions or

@@ -1,0 +1,131 @@
+"""The options of every benchmark, one dataclass each: `robot-ac bench NAME` is generated from them.
+
+This module imports nothing heavy (the CLI builds its flags from it on a robot without torch); the benchmark
+programs themselves live beside it and are imported only when one runs (:func:`benchmarks.run`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import tyro
+
+from robot_ac.config import SymphonyConfig
+
+@dataclass
+class BenchEnvs:
+    """Measure env-steps/s at several env counts (and training throughput); write JSON + PNG to benchmarks/results."""
+
+    tasks: tuple[str, ...] = ("cartpole",)
+    num_envs: tuple[int, ...] = (16, 64, 256)
+    device: str = "cpu"
+    steps: int = 200
+    """Timed environment steps per measurement (after a warm-up)."""
+    repeats: int = 3
+    """Measurements per env count (alternating with the baseline); the best of them is reported."""
+    baseline: bool = True
+    """Also time the task's upstream reference env (cartpole: Isaac Lab's own) and report our rate as a ratio."""
+    train_iterations: int = 3
+    """PPO iterations timed for training throughput at the largest env count (0: skip)."""
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class BenchDeploy:
+    """Round trip JointState-in -> command-out of the policy node (own process, 29-joint MLP) at a fixed rate,
+    against a bare rclpy + onnxruntime echo of the same policy; JSON + PNG histogram."""
+
+    duration_s: float = 60.0
+    """Measured time per node (after 1 s of warm-up)."""
+    rate_hz: float = 500.0
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class BenchTactile:
+    """Tactile images/s and force-field readings/s against batch size, with a torch render as baseline."""
+
+    sensor: str = "gs_mini"
+    batches: tuple[int, ...] = (1, 8, 64, 256, 512)
+    taxel_batches: tuple[int, ...] = (64, 512, 4096)
+    device: str = "cpu"
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class BenchReplay:
+    """Messages/s reading a generated robot log (29 joints at 1 kHz + a GelSight camera at 30 Hz) into aligned
+    arrays, against rosbags' own read + deserialise in the same run; memory while streaming."""
+
+    seconds: tuple[float, ...] = (10.0, 30.0)
+    """Lengths of the generated bags (two or more show whether memory stays flat)."""
+    storages: tuple[Literal["mcap", "sqlite3"], ...] = ("mcap", "sqlite3")
+    repeats: int = 3
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class BenchSymphony:
+    """Symphony with the paper's networks on Humanoid-v5 and a full 512k buffer: env-steps/s and updates/s single-env
+    against the reference implementation's replay handling (same process), and at several parallel env counts."""
+
+    num_envs: tuple[int, ...] = (16, 64, 256)
+    """Parallel env counts measured after the single-env comparison."""
+    steps: int = 10
+    """Timed env steps per measurement (each with 3 updates)."""
+    compiled: bool = False
+    """Also time the single-env loop with torch.compile'd networks."""
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class BenchAlgos:
+    """Symphony vs PPO on one task, same env count, same wall-clock budget: return against wall-clock and env
+    steps, and the final policies' action smoothness and energy."""
+
+    task: str = "humanoid-walk"
+    num_envs: int = 64
+    minutes: float = 20.0
+    """Wall-clock budget of each training run."""
+    symphony: SymphonyConfig = field(default_factory=SymphonyConfig)
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class BenchAacd:
+    """TacSL's comparison on a peg task: a privileged teacher, then AACD (image, force field), AAC from scratch,
+    DAgger and behaviour cloning students with the same budget; success curves, evaluated success rates with
+    confidence intervals, and the task's env-steps/s with and without tactile sensing."""
+
+    task: Literal["franka-peg-place", "franka-peg-insert"] = "franka-peg-place"
+    num_envs: int = 32
+    teacher: Path | None = None
+    """An existing teacher run on ``<task>-privileged``; none: train one for --teacher-minutes."""
+    teacher_minutes: float = 25.0
+    student_minutes: float = 10.0
+    """Wall-clock budget of each student."""
+    students: tuple[str, ...] = ("aacd-image", "aacd-force-field", "aac-image", "dagger-image", "bc-image")
+    eval_episodes: int = 32
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
+class Bench:
+    """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
+    `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs),
+    `bench symphony` (off-policy learner throughput), `bench algos` (Symphony vs PPO, same budget),
+    `bench aacd` (tactile students from a privileged teacher, TacSL's comparison)."""
+
+    target: tyro.conf.OmitSubcommandPrefixes[
+        Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
+        | Annotated[BenchDeploy, tyro.conf.subcommand("deploy")]
+        | Annotated[BenchTactile, tyro.conf.subcommand("tactile")]
+        | Annotated[BenchReplay, tyro.conf.subcommand("replay")]
+        | Annotated[BenchSymphony, tyro.conf.subcommand("symphony")]
+        | Annotated[BenchAlgos, tyro.conf.subcommand("algos")]
+        | Annotated[BenchAacd, tyro.conf.subcommand("aacd")]
+    ]
+
+
