@@ -1,7 +1,8 @@
 """What every benchmark writes: ``<out_dir>/<name>_<stamp>.json`` (the result, when and on what machine) and a PNG
 of the same name, each written atomically.
 
-One timestamp format (:data:`STAMP_FORMAT`) serves the file names and the JSON's ``created``. Machine info imports
+One timestamp format (:data:`STAMP_FORMAT`) serves the file names and the JSON's ``created``; :func:`scaling_axes`
+is the plots' common rate-against-batch axes. Machine info imports
 nothing heavy: torch's thread count and GPU are reported only where the benchmark has already imported torch.
 """
 
@@ -62,3 +63,13 @@ def write_result(out_dir: Path, name: str, result: dict[str, Any], figure: Any, 
     atomic_write_bytes(f"{stem}.png", png_bytes(figure))
     print(f"[bench] wrote {stem}.json and .png", flush=True)
     return path
+
+
+def scaling_axes(ax: Any, xlabel: str, ylabel: str = "", title: str = "") -> None:
+    """A rate against a batch or env count: log2 x, log y, labels, grid."""
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")

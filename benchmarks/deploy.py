@@ -3,8 +3,8 @@
 A simulated robot (this process) publishes a 29-joint JointState every control period (500 Hz by default) and
 waits for the command it causes; the policy node runs in its own process (`robot-ac deploy --trigger joint_state`)
 with a 29-joint MLP policy. The same loop then runs against a bare rclpy + onnxruntime echo of the same policy
-(:mod:`benchmarks.deploy_echo`). Reported per node: round-trip p50/p99/max, send jitter of the robot's loop, and missed ticks (no
-command back before the next period).
+(:mod:`benchmarks.deploy_echo`, its own process too). Reported per node: round-trip p50/p99/max, send jitter of the
+robot's loop, and missed ticks (no command back before the next period).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from benchmarks._results import write_result
+from benchmarks._results import scaling_axes, write_result
 from benchmarks.options import BenchEnvs
 from robot_ac._plotting import pyplot
 from robot_ac.device import parse_device
@@ -89,12 +89,7 @@ def _plot(task: str, rows: list[_Row], device: str) -> Any:
     ax.plot(envs, [r.steps_per_s for r in rows], "o-", label=f"robot-ac {task}")
     if all(r.baseline_steps_per_s for r in rows):
         ax.plot(envs, [r.baseline_steps_per_s for r in rows], "s--", label="Isaac Lab reference env")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("parallel environments")
-    ax.set_ylabel("env-steps / s")
-    ax.set_title(f"{task} on {device}")
-    ax.grid(alpha=0.3, which="both")
+    scaling_axes(ax, "parallel environments", "env-steps / s", f"{task} on {device}")
     ax.legend()
     fig.tight_layout()
     return fig

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from benchmarks._results import write_result
+from benchmarks._results import scaling_axes, write_result
 from robot_ac._plotting import pyplot
 from robot_ac.algorithms.replay_buffer import fading_weights
 from robot_ac.algorithms.symphony import Symphony
@@ -123,8 +123,7 @@ def _measure(num_envs: int, cfg: SymphonyConfig, steps: int, with_reference: boo
 
 
 def _plot(rows: list[dict[str, Any]]) -> Any:
-    plt = pyplot()
-    fig, (ax_single, ax_parallel) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax_single, ax_parallel) = pyplot().subplots(1, 2, figsize=(11, 4))
     single = rows[0]
     ax_single.bar(["robot-ac", "reference\n(roll + multinomial)"],
                   [single["env_steps_per_s"], single["reference"]["env_steps_per_s"]], color=["tab:blue", "tab:grey"])
@@ -133,11 +132,9 @@ def _plot(rows: list[dict[str, Any]]) -> Any:
     envs = [r["num_envs"] for r in rows]
     ax_parallel.plot(envs, [r["env_steps_per_s"] for r in rows], "o-", label="env steps / s")
     ax_parallel.plot(envs, [r["updates_per_s"] for r in rows], "s--", label="updates / s")
-    ax_parallel.set_xscale("log", base=2)
-    ax_parallel.set_yscale("log")
-    ax_parallel.set_xlabel("parallel envs (Humanoid-v5, CPU)")
+    scaling_axes(ax_parallel, "parallel envs (Humanoid-v5, CPU)",
+                 title="Symphony, paper-size networks, 3 updates / env step")
     ax_parallel.legend(fontsize=8)
-    ax_parallel.set_title("Symphony, paper-size networks, 3 updates / env step")
     fig.tight_layout()
     return fig
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import warp as wp
 
-from benchmarks._results import write_result
+from benchmarks._results import scaling_axes, write_result
 from robot_ac._plotting import pyplot
 from sim.tactile.force_field import ForceField, ForceFieldConfig
 from sim.tactile.geometry import PrimitiveSpec, primitive_table
@@ -131,18 +131,9 @@ def _plot(rows, force_rows, sensor: str, device: str) -> Any:
         base = [r for r in data if r["baseline_images_per_s"]]
         ax_img.plot([r["batch"] for r in base], [r["baseline_images_per_s"] for r in base], "x", markersize=10,
                     label=f"torch baseline, {workload}")
-    ax_img.set_xscale("log", base=2)
-    ax_img.set_yscale("log")
-    ax_img.set_xlabel("sensors per batch")
-    ax_img.set_ylabel("images / s")
-    ax_img.set_title(f"{sensor} render on {device}")
-    ax_img.grid(alpha=0.3, which="both")
+    scaling_axes(ax_img, "sensors per batch", "images / s", f"{sensor} render on {device}")
     ax_img.legend(fontsize=8)
     ax_force.plot([r["batch"] for r in force_rows], [r["readings_per_s"] for r in force_rows], "o-")
-    ax_force.set_xscale("log", base=2)
-    ax_force.set_yscale("log")
-    ax_force.set_xlabel("sensors per batch")
-    ax_force.set_ylabel("force-field readings / s (10 x 10 taxels)")
-    ax_force.grid(alpha=0.3, which="both")
+    scaling_axes(ax_force, "sensors per batch", "force-field readings / s (10 x 10 taxels)")
     fig.tight_layout()
     return fig

@@ -37,11 +37,3 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
-def write_bench_result(out_dir: Path, name: str, result: dict[str, Any], png: bytes) -> Path:
-    """A benchmark's ``<name>.json`` and ``<name>.png`` in ``out_dir``, each written atomically; returns the JSON."""
-    path = atomic_write_json(out_dir / f"{name}.json", result)
-    atomic_write_bytes(out_dir / f"{name}.png", png)
-    print(f"wrote {out_dir / name}.json and .png")
-    return path

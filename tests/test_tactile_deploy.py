@@ -13,6 +13,7 @@ from robot_ac.deploy import PolicyRuntime, State, Supervisor, check_compatibilit
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import ObservationTerm, load_manifest
 from robot_ac.contract.tactile import TactilePreprocessing
+from sim.tactile.preprocessing import preprocess_torch
 from sim.tasks import FRANKA_REACH_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 from tests.test_deploy_runtime import GOAL, Harness
@@ -27,7 +28,7 @@ def test_robot_and_training_preprocessing_agree_exactly(mode):
     images = rng.integers(0, 256, (3, 240, 320, 3), dtype=np.uint8)
     reference = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
     preprocessing = TactilePreprocessing(height=60, width=80, mode=mode)
-    training = preprocessing.apply_torch(torch.from_numpy(images), torch.from_numpy(reference)).numpy()
+    training = preprocess_torch(preprocessing, torch.from_numpy(images), torch.from_numpy(reference)).numpy()
     for i in range(3):
         np.testing.assert_array_equal(preprocessing.apply(images[i], reference), training[i])
     block = images[0, :4, :4, 0].astype(np.float64).mean() - (reference[:4, :4, 0].mean() if mode == "difference"

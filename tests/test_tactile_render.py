@@ -194,7 +194,7 @@ def test_torch_path_matches_numpy_path(renderer):
     np.testing.assert_array_equal(from_torch.numpy(), renderer.render(maps))
 
 
-@pytest.mark.skipif(not __import__("warp").is_cuda_available(), reason="needs a CUDA GPU")
+@pytest.mark.gpu
 def test_cuda_matches_cpu():
     from sim.tactile.force_field import ForceField
     from sim.tactile.geometry import PrimitiveSpec, primitive_table

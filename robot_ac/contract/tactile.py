@@ -1,6 +1,7 @@
-"""Tactile observations as training and the robot share them: the image preprocessing (one definition, a
-numpy/OpenCV implementation for the robot and a torch one for GPU training, tested to agree) and the layout of the
-tactile images inside the flat policy vector (:class:`TactileLayout`).
+"""Tactile observations as training and the robot share them: the image preprocessing (one definition; the
+numpy/OpenCV implementation for the robot is here, its torch twin for GPU training is
+:func:`sim.tactile.preprocessing.preprocess_torch`, tested to agree) and the layout of the tactile images inside the
+flat policy vector (:class:`TactileLayout`).
 
 A policy that reads a GelSight image gets ``scale * (resize(image) - resize(reference))`` (``mode="difference"``,
 the reference being the untouched gel: the simulator's no-contact image in training, frames captured before contact
@@ -37,7 +38,8 @@ class TactilePreprocessing:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def _factors(self, shape: tuple[int, ...]) -> tuple[int, int]:
+    def block_factors(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        """Rows and columns of source pixels averaged into one policy pixel, for images of ``shape`` (..., H, W, 3)."""
         if len(shape) < 3 or shape[-1] != 3:
             raise RobotAcError(f"tactile image has shape {shape}, expected (..., H, W, 3) RGB")
         rows, cols = shape[-3], shape[-2]
@@ -50,7 +52,7 @@ class TactilePreprocessing:
         """[H, W, 3] uint8 RGB (and the reference of the same shape) -> float32 [3, height, width] (OpenCV)."""
         import cv2
 
-        self._factors(image.shape)
+        self.block_factors(image.shape)
         def block_mean(x: np.ndarray) -> np.ndarray:
             # In float32: OpenCV's uint8 path rounds the block means, the torch twin does not.
             return cv2.resize(x.astype(np.float32), (self.width, self.height), interpolation=cv2.INTER_AREA)
@@ -62,24 +64,6 @@ class TactilePreprocessing:
                                    f"same shape as the image {image.shape}")
             resized -= block_mean(reference)
         return np.ascontiguousarray((resized * np.float32(self.scale)).transpose(2, 0, 1))
-
-    def apply_torch(self, images, reference=None):
-        """[N, H, W, 3] uint8 RGB torch (and a [H, W, 3] reference) -> float32 [N, 3, height, width], on their
-        device: the training-side twin of :meth:`apply`."""
-        import torch
-
-        factor_rows, factor_cols = self._factors(tuple(images.shape))
-
-        def block_mean(x):
-            x = x.to(torch.float32).permute(0, 3, 1, 2)
-            return torch.nn.functional.avg_pool2d(x, (factor_rows, factor_cols))
-
-        resized = block_mean(images)
-        if self.mode == "difference":
-            if reference is None:
-                raise RobotAcError("tactile difference preprocessing needs a reference (no-contact) image")
-            resized = resized - block_mean(reference[None])
-        return resized * self.scale
 
 
 @dataclass(frozen=True)
