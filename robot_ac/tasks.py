@@ -41,7 +41,9 @@ class TaskSpec:
     description: str
     interface: PolicyInterface
     make_env: Callable[[EnvOptions], VecEnv]
-    """Builds the rsl_rl-wrapped environment (what training, play and bench use)."""
+    """Builds the rsl_rl-wrapped environment (what training, play and bench use). It refuses, with a
+    :class:`RobotAcError`, to build an env whose policy observation terms (names, order, sizes, history) or action
+    size are not ``interface``'s: a policy trained on it would not run on the robot the manifest describes."""
     make_gym_env: Callable[[EnvOptions], Any]
     """Builds the bare simulator environment, a ``gymnasium.Env`` (registered under ``gym_id``)."""
     ppo: PpoConfig

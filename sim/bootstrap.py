@@ -12,14 +12,14 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from robot_ac.errors import RobotAcError
 
 from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 from isaaclab_rl.rsl_rl import RslRlVecEnvWrapper
 
 if TYPE_CHECKING:
-    import torch
-
     from robot_ac.contract.manifest import PolicyInterface
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^omniverse:")
@@ -71,13 +71,25 @@ def check_local_assets(cfg: Any, name: str = "cfg") -> None:
 class SuccessReportingVecEnv(RslRlVecEnvWrapper):
     """Isaac Lab's rsl_rl wrapper plus ``extras['success']``: a per-env bool, valid where an episode just ended;
     ``recent_success_rate`` is the share of the last ``window`` finished episodes that succeeded (what training
-    logs)."""
+    logs). Episodes that did not start at a reset (rsl_rl's random initial episode lengths) are left out of it: a
+    time-out after a random head start is no success."""
 
     def __init__(self, env: Any, success: Callable[[Any], torch.Tensor], clip_actions: float | None = None,
                  window: int = 200):
         super().__init__(env, clip_actions=clip_actions)
         self._success = success
         self._outcomes: collections.deque[bool] = collections.deque(maxlen=window)
+        self._whole_episode = torch.ones(self.num_envs, dtype=torch.bool, device=self.device)
+        """Per env: the running episode started at a reset (not at a random episode length)."""
+
+    @property
+    def episode_length_buf(self) -> torch.Tensor:
+        return self.unwrapped.episode_length_buf
+
+    @episode_length_buf.setter
+    def episode_length_buf(self, value: torch.Tensor) -> None:
+        self.unwrapped.episode_length_buf = value
+        self._whole_episode = value == 0
 
     @property
     def recent_success_rate(self) -> float | None:
@@ -89,7 +101,8 @@ class SuccessReportingVecEnv(RslRlVecEnvWrapper):
         extras["success"] = success
         ended = dones.bool()
         if ended.any():
-            self._outcomes.extend(success[ended].tolist())
+            self._outcomes.extend(success[ended & self._whole_episode].tolist())
+            self._whole_episode |= ended
         return obs, rewards, dones, extras
 
 

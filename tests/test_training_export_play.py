@@ -32,6 +32,11 @@ def test_ppo_return_rises(trained_cartpole):
     # An episode lasts at most 300 steps (5 s at 60 Hz) and earns at most ~5; a random policy falls in ~10-20 steps.
     assert last > first + 1.5, f"mean return rose only from {first:.2f} to {last:.2f}"
     assert last_len > 3 * first_len, f"episode length rose only from {first_len:.0f} to {last_len:.0f}"
+    # Success (balanced to the time limit) counts whole episodes only: the random head starts rsl_rl gives the
+    # first episodes would otherwise show an untrained policy succeeding.
+    success = [float(r["success_rate"]) for r in rows if r["success_rate"] != ""]
+    assert success and success[0] < 0.5 and success[-1] > success[0], \
+        f"success rate {success[0]:.2f} -> {success[-1]:.2f}"
 
 
 def test_run_directory_is_complete(trained_cartpole):

@@ -9,9 +9,8 @@ from __future__ import annotations
 import gymnasium as gym
 
 from robot_ac.tasks import EnvOptions, TaskSpec
-from sim.tasks.cartpole import CARTPOLE_TASK
-from sim.tasks.cartpole.positions import CARTPOLE_POSITIONS_TASK
-from sim.tasks.gym_mujoco import MUJOCO_HUMANOID_TASK
+from sim.tasks.cartpole.config.cartpole import CARTPOLE_POSITIONS_TASK, CARTPOLE_TASK
+from sim.tasks.gym_mujoco.config.humanoid import MUJOCO_HUMANOID_TASK
 from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK
 from sim.tasks.locomotion.config.humanoid import HUMANOID_WALK_TASK
 from sim.tasks.peg_insertion.config.franka import PEG_TASKS

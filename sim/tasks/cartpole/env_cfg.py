@@ -30,4 +30,3 @@ def make_env_cfg(opts: EnvOptions) -> CartpoleEnvCfg:
     cfg.scene.cartpole.spawn.usd_path = str(CARTPOLE_USD)
     check_local_assets(cfg.scene, "cartpole.scene")
     return cfg
-

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from robot_ac.tasks import EnvOptions
 
+if TYPE_CHECKING:
+    from robot_ac.contract.manifest import PolicyInterface
 
-def env_factories(robot_cfg: Callable[[], Any], robot: Callable[[], Any]
+
+def env_factories(robot_cfg: Callable[[], Any], robot: Callable[[], Any], interface: PolicyInterface
                   ) -> tuple[Callable[[EnvOptions], Any], Callable[[EnvOptions], Any]]:
     """A locomotion task's ``make_gym_env`` and ``make_env`` for one robot (its ArticulationCfg and its
-    LocomotionRobot settings); Isaac Lab is imported when an env is made, not when the task is listed."""
+    LocomotionRobot settings) and its policy ``interface``, which ``make_env`` checks the env against; Isaac Lab is
+    imported when an env is made, not when the task is listed."""
 
     def make_gym_env(opts: EnvOptions) -> Any:
         from isaaclab.envs import ManagerBasedRLEnv
@@ -22,8 +26,8 @@ def env_factories(robot_cfg: Callable[[], Any], robot: Callable[[], Any]
 
     def make_env(opts: EnvOptions) -> Any:
         from sim.bootstrap import wrap_for_rsl_rl
-        from sim.tasks.locomotion.env_cfg import survived
+        from sim.tasks.locomotion.mdp import survived
 
-        return wrap_for_rsl_rl(make_gym_env(opts), success=survived)
+        return wrap_for_rsl_rl(make_gym_env(opts), interface, success=survived)
 
     return make_gym_env, make_env

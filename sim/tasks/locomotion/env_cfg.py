@@ -2,7 +2,8 @@
 
 Robot-agnostic: :func:`make_locomotion_env_cfg` takes the robot config and a few robot numbers (action scale, fall
 height, command ranges); ``config/<robot>.py`` fills them in. Terms are Isaac Lab's shared MDP functions
-(``isaaclab.envs.mdp``, and the velocity-tracking rewards of ``isaaclab_tasks.core.velocity.mdp``), imported by name.
+(``isaaclab.envs.mdp``, and the velocity-tracking rewards of ``isaaclab_tasks.core.velocity.mdp``), imported by name;
+the task's own terms (success) are in ``mdp.py``.
 
 Observation groups:
 
@@ -208,8 +209,3 @@ def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, rob
     cfg.terminations.fallen_over.params["limit_angle"] = robot.max_tilt_rad
     check_local_assets(cfg.scene, "locomotion.scene")
     return cfg
-
-
-def survived(env) -> "torch.Tensor":  # noqa: F821
-    """Success: the episode ran to its time limit without a fall."""
-    return env.reset_time_outs & ~env.reset_terminated

@@ -10,7 +10,7 @@ Observation groups:
 
 - ``policy``: the TCP pose and velocity, the fixture position as an imperfect perception system would give it (an
   error of up to ``fixture_estimate_error`` per episode), the last action, then the tactile terms of the chosen
-  ``tactile`` mode (``image``: both pads' difference images; ``force_field``: both pads' TacSL force fields;
+  ``tactile`` mode, one term per pad (``image``: its difference image; ``force_field``: its TacSL force field;
   ``none``).
 - ``critic``: the policy's first terms without noise, then privileged state: the true fixture pose, the peg's pose,
   its in-hand pose and the total force on each pad.
@@ -189,17 +189,17 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
     if settings.privileged_policy:
         cfg.observations.policy = CriticObservationsCfg()
     policy = cfg.observations.policy
-    if settings.tactile == "image":
-        rows, cols = settings.tactile_size
-        policy.tactile = ObservationTermCfg(
-            func=peg_mdp.tactile_images, noise=GaussianNoiseCfg(std=0.01),
-            params={"sensors": TACTILE_SENSORS, "gain_range": settings.tactile_gain_range,
-                    "preprocessing": {"height": rows, "width": cols, "mode": "difference", "scale": 1.0 / 255.0}})
-    elif settings.tactile == "force_field":
-        policy.tactile = ObservationTermCfg(
-            func=peg_mdp.tactile_force_field, noise=GaussianNoiseCfg(std=0.01),
-            params={"sensors": TACTILE_SENSORS, "scale": settings.force_field_scale})
-    for name in TACTILE_SENSORS:
+    for name in TACTILE_SENSORS:  # one policy term per pad, named as the interface names it
+        if settings.tactile == "image":
+            rows, cols = settings.tactile_size
+            setattr(policy, name, ObservationTermCfg(
+                func=peg_mdp.tactile_images, noise=GaussianNoiseCfg(std=0.01),
+                params={"sensors": (name,), "gain_range": settings.tactile_gain_range,
+                        "preprocessing": {"height": rows, "width": cols, "mode": "difference", "scale": 1.0 / 255.0}}))
+        elif settings.tactile == "force_field":
+            setattr(policy, f"{name}_force_field", ObservationTermCfg(
+                func=peg_mdp.tactile_force_field, noise=GaussianNoiseCfg(std=0.01),
+                params={"sensors": (name,), "scale": settings.force_field_scale}))
         pad = getattr(cfg.scene, name)
         pad.taxels = settings.taxels
         pad.render_images = settings.tactile == "image"
@@ -219,13 +219,3 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
                                            "finger_target": settings.finger_target}
     check_local_assets(cfg.scene, "peg.scene")
     return cfg
-
-
-def peg_is_seated(env) -> "torch.Tensor":  # noqa: F821
-    """Per env: the peg was seated at the last step (before any reset); an episode's success where it ended."""
-    return env.reward_manager.get_term_cfg("seated").func.flags
-
-
-def task_success(env) -> "torch.Tensor":  # noqa: F821
-    """Success of the episodes that just ended: seated at the time limit (a dropped peg fails)."""
-    return peg_is_seated(env) & env.termination_manager.time_outs

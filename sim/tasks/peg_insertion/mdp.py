@@ -17,6 +17,7 @@ from isaaclab.utils.math import (combine_frame_transforms, quat_apply, quat_from
 
 from robot_ac.contract.tactile import TactilePreprocessing
 from sim.robots import franka
+from sim.tactile.preprocessing import preprocess_torch
 
 if TYPE_CHECKING:
     from isaaclab.envs import ManagerBasedRLEnv
@@ -166,7 +167,7 @@ class tactile_images(ManagerTermBase):
         return self.references[name]
 
     def __call__(self, env: ManagerBasedRLEnv, sensors, preprocessing, gain_range=(1.0, 1.0)) -> torch.Tensor:
-        images = torch.stack([self.preprocessing.apply_torch(env.scene[name].data.rgb, self._reference(name))
+        images = torch.stack([preprocess_torch(self.preprocessing, env.scene[name].data.rgb, self._reference(name))
                               for name in self.sensors], dim=1)
         return (images * self.gains).flatten(start_dim=1)
 
@@ -177,7 +178,7 @@ def tactile_force_field(env: ManagerBasedRLEnv, sensors: tuple[str, ...], scale:
     return (fields.permute(0, 1, 4, 2, 3) * scale).flatten(start_dim=1)
 
 
-# --- reward and termination ---------------------------------------------------------------------------------------
+# --- reward, termination and success ----------------------------------------------------------------------------------
 
 def keypoint_progress(env: ManagerBasedRLEnv, peg_length: float, scale: float) -> torch.Tensor:
     """1 at the goal, falling smoothly to 0 a few ``scale`` away: dense enough to pull the peg across the table,
@@ -218,6 +219,16 @@ def peg_dropped(env: ManagerBasedRLEnv, max_distance: float) -> torch.Tensor:
     tcp_pos, _ = tcp_pose_w(env)
     peg_pos, _ = _pose(env, "peg")
     return torch.linalg.norm(peg_pos - tcp_pos, dim=-1) > max_distance
+
+
+def peg_is_seated(env: ManagerBasedRLEnv) -> torch.Tensor:
+    """Per env: the peg was seated at the last step (before any reset); an episode's success where it ended."""
+    return env.reward_manager.get_term_cfg("seated").func.flags
+
+
+def task_success(env: ManagerBasedRLEnv) -> torch.Tensor:
+    """Success of the episodes that just ended: seated at the time limit (a dropped peg fails)."""
+    return peg_is_seated(env) & env.termination_manager.time_outs
 
 
 # --- resets -------------------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Robot-agnostic: :func:`make_reach_env_cfg` takes the robot config, the end-effector body and the arm joints; the
 robot-specific file (``config/<robot>.py``) fills them in. Terms are Isaac Lab's shared MDP functions, imported by
-name. One goal per episode; an episode ends when the goal is reached (success) or at its time limit.
+name; the task's own terms (success) are in ``mdp.py``. One goal per episode; an episode ends when the goal is
+reached (success) or at its time limit.
 """
 
 from __future__ import annotations
@@ -141,8 +142,3 @@ def make_reach_env_cfg(opts: EnvOptions, *, robot: ArticulationCfg, ee_body: str
     cfg.events.reset_arm.params["asset_cfg"] = SceneEntityCfg("robot", joint_names=arm_joints)
     check_local_assets(cfg.scene, "reach.scene")
     return cfg
-
-
-def goal_reached(env) -> "torch.Tensor":  # noqa: F821
-    """Success: the episode ended because the end effector reached its goal pose."""
-    return env.termination_manager.get_term("success")

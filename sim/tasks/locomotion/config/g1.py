@@ -66,7 +66,7 @@ INTERFACE = PolicyInterface(
 )
 
 
-_make_gym_env, _make_env = env_factories(g1.g1_cfg, _robot)
+_make_gym_env, _make_env = env_factories(g1.g1_cfg, _robot, INTERFACE)
 
 
 G1_VELOCITY_TASK = TaskSpec(

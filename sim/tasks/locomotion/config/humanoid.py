@@ -54,7 +54,7 @@ INTERFACE = PolicyInterface(
 )
 
 
-_make_gym_env, _make_env = env_factories(humanoid.humanoid_cfg, _robot)
+_make_gym_env, _make_env = env_factories(humanoid.humanoid_cfg, _robot, INTERFACE)
 
 
 HUMANOID_WALK_TASK = TaskSpec(

@@ -87,13 +87,14 @@ def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
 
     def make_env(opts: EnvOptions):
         from sim.bootstrap import wrap_for_rsl_rl
-        from sim.tasks.peg_insertion.env_cfg import task_success
+        from sim.tasks.peg_insertion.mdp import task_success
 
-        return wrap_for_rsl_rl(make_gym_env(opts), success=task_success, clip_actions=1.0)
+        return wrap_for_rsl_rl(make_gym_env(opts), interface, success=task_success, clip_actions=1.0)
 
     words = name.title().replace("-", "")
+    interface = _interface(name, settings)
     return TaskSpec(
-        name=name, gym_id=f"RobotAc-{words}-v0", description=description, interface=_interface(name, settings),
+        name=name, gym_id=f"RobotAc-{words}-v0", description=description, interface=interface,
         make_env=make_env, make_gym_env=make_gym_env,
         ppo=PpoConfig(num_steps_per_env=32, actor_hidden_dims=(128, 128), critic_hidden_dims=(128, 128),
                       num_learning_epochs=5, learning_rate=3e-4, entropy_coef=0.002, init_noise_std=0.5,

@@ -32,21 +32,32 @@ INTERFACE = PolicyInterface(
 )
 
 
+def make_env_cfg(opts: EnvOptions):
+    """The Franka's reach config (``ReachEnvCfg``)."""
+    from sim.tasks.reach.env_cfg import make_reach_env_cfg
+
+    return make_reach_env_cfg(opts, robot=franka.franka_panda_cfg(), ee_body=franka.HAND_BODY,
+                              arm_joints=franka.ARM_JOINT_NAMES, action_scale=ACTION_SCALE)
+
+
+def make_env_from_cfg(cfg):
+    """The rsl_rl env of a (possibly modified) :func:`make_env_cfg`, checked against :data:`INTERFACE`."""
+    from isaaclab.envs import ManagerBasedRLEnv
+
+    from sim.bootstrap import wrap_for_rsl_rl
+    from sim.tasks.reach.mdp import goal_reached
+
+    return wrap_for_rsl_rl(ManagerBasedRLEnv(cfg), INTERFACE, success=goal_reached)
+
+
 def _make_gym_env(opts: EnvOptions):
     from isaaclab.envs import ManagerBasedRLEnv
 
-    from sim.tasks.reach.env_cfg import make_reach_env_cfg
-
-    cfg = make_reach_env_cfg(opts, robot=franka.franka_panda_cfg(), ee_body=franka.HAND_BODY,
-                             arm_joints=franka.ARM_JOINT_NAMES, action_scale=ACTION_SCALE)
-    return ManagerBasedRLEnv(cfg)
+    return ManagerBasedRLEnv(make_env_cfg(opts))
 
 
 def _make_env(opts: EnvOptions):
-    from sim.bootstrap import wrap_for_rsl_rl
-    from sim.tasks.reach.env_cfg import goal_reached
-
-    return wrap_for_rsl_rl(_make_gym_env(opts), success=goal_reached)
+    return make_env_from_cfg(make_env_cfg(opts))
 
 
 FRANKA_REACH_TASK = TaskSpec(

@@ -1,0 +1,1 @@
+"""Robot-specific Gymnasium MuJoCo configs."""
