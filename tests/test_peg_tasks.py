@@ -84,7 +84,7 @@ def test_pads_feel_the_held_peg_and_nothing_without_it():
         assert gains.std() > 0.01, "each env and pad draws its own colour gains"
         for name, term_cfg in zip(TACTILE_SENSORS, term_cfgs):
             expected = preprocess_torch(preprocessing, env.scene[name].data.rgb,
-                                                 torch.as_tensor(env.scene[name].no_contact_image))
+                                        torch.as_tensor(env.scene[name].no_contact_image))
             torch.testing.assert_close(term_cfg.func(env, **term_cfg.params),
                                        (expected[:, None] * term_cfg.func.gains).flatten(start_dim=1))
         for name in TACTILE_SENSORS:

@@ -104,3 +104,27 @@ def test_asset_urls_are_refused_before_the_simulator_starts(tmp_path):
         check_local_assets(_Scene(robot=_Spawn(str(local)), extras={"texture": "omniverse://host/a.png"}))
     with pytest.raises(RobotAcError, match="no such file"):
         check_local_assets(_Scene(robot=_Spawn(str(tmp_path / "missing.usd"))))
+
+
+def test_every_algorithm_the_cli_offers_has_one_runner_builder():
+    """`--algo`'s choices and the runner factory's registry are the same names: the factory is the only place an
+    algorithm name is looked at, so an algorithm missing from it could be chosen but not trained."""
+    from typing import get_args
+
+    from robot_ac.config import Algorithm
+    from robot_ac.runners.factory import ALGORITHMS, algorithm, teacher_algorithms
+
+    assert set(get_args(Algorithm)) == set(ALGORITHMS)
+    assert teacher_algorithms() == ["aacd", "dagger", "bc"]
+    with pytest.raises(RobotAcError, match="unknown algorithm 'sac'; available: ppo, aacd"):
+        algorithm("sac")
+
+
+def test_run_directory_names_its_files_and_finds_a_checkpoints_run(tmp_path):
+    run = RunDirectory.create(tmp_path, "cartpole", "x")
+    checkpoint = run.checkpoints / "model_3.pt"
+    assert RunDirectory.of_checkpoint(checkpoint) == run
+    assert RunDirectory.of_checkpoint(tmp_path / "loose" / "model.pt").path == tmp_path / "loose"
+    names = {path.name for path in (run.config_json, run.interface_json, run.teacher_json, run.summary_json,
+                                    run.recorded_observations, run.metrics_csv, run.training_png, run.export_dir)}
+    assert len(names) == 8

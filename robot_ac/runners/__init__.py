@@ -1,4 +1,4 @@
-"""Training loops, run directories and checkpoints."""
+"""Training loops behind one factory (:mod:`robot_ac.runners.factory`), run directories and checkpoints."""
 
 from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint, save_checkpoint
 from robot_ac.runners.distributed import DistributedContext, resolve_distributed

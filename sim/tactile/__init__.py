@@ -6,6 +6,8 @@
 * :class:`TactileSensor`: both, for gel pads on the bodies of a Newton model.
 * ``sim.tactile.isaaclab_sensor.VisuotactileSensorCfg``: the same as an Isaac Lab sensor (imported separately, so
   this package works without Isaac Lab).
+* :func:`sim.tactile.preprocessing.preprocess_torch`: the robot's tactile preprocessing on torch tensors, for
+  training.
 """
 
 from sim.tactile.force_field import ForceField, ForceFieldConfig, taxel_positions
