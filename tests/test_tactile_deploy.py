@@ -110,14 +110,23 @@ def test_tactile_frames_that_stop_are_a_fault(tactile_harness):
 
 
 def test_manifest_tactile_size_must_match_preprocessing(tmp_path):
+    """The interface (the manifest's model) refuses the mismatch when it is built, so no export can carry it; a
+    manifest file with it is refused on loading, naming the file and the field."""
     import dataclasses
+    import json
 
-    interface = dataclasses.replace(
-        FRANKA_REACH_TASK.interface, tactile=PREPROCESSING.to_dict(),
-        observations=[*FRANKA_REACH_TASK.interface.observations,
-                      ObservationTerm(name="tactile_left", size=100, source="tactile", quantity="left")])
-    with pytest.raises(RobotAcError, match="has size 100, the preprocessing gives 3 x 30 x 40 = 3600"):
-        write_linear_export(tmp_path, interface)
+    tactile_term = ObservationTerm(name="tactile_left", size=100, source="tactile", quantity="left")
+    with pytest.raises(ValueError, match="has size 100, the preprocessing gives 3 x 30 x 40 = 3600"):
+        dataclasses.replace(FRANKA_REACH_TASK.interface, tactile=PREPROCESSING.to_dict(),
+                            observations=[*FRANKA_REACH_TASK.interface.observations, tactile_term])
+    write_linear_export(tmp_path, FRANKA_REACH_TASK.interface)
+    data = json.loads((tmp_path / "manifest.json").read_text())
+    data["interface"]["tactile"] = PREPROCESSING.to_dict()
+    data["interface"]["observations"].append(dataclasses.asdict(tactile_term))
+    (tmp_path / "manifest.json").write_text(json.dumps(data))
+    with pytest.raises(RobotAcError, match=r"manifest.json: field 'interface': tactile observation 'tactile_left' "
+                                           r"has size 100, the preprocessing gives 3 x 30 x 40 = 3600"):
+        load_manifest(tmp_path / "manifest.json")
 
 
 @pytest.mark.parametrize("encoding", ["rgb8", "bgr8", "bgra8"])
