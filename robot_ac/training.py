@@ -8,13 +8,14 @@ from dataclasses import fields, replace
 
 import numpy as np
 
+from robot_ac._atomic import atomic_write_json
 from robot_ac.config import ExportOptions, PpoConfig, TrainOptions
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
 from robot_ac.runners import RunDirectory, find_checkpoint, resolve_distributed
 from robot_ac.runners.factory import RunnerRequest, algorithm, make_runner, teacher_algorithms
 from robot_ac.seeding import seed_everything
-from robot_ac.tasks import EnvOptions, TaskSpec, get_task
+from robot_ac.tasks import EnvOptions, get_task
 
 RECORDED_SAMPLES = 256
 """Policy observations kept at the end of training for the export check."""
@@ -41,12 +42,6 @@ def _check_options(options: TrainOptions, num_envs: int, iterations: int) -> Non
                            "iterations)")
 
 
-def _check_action_size(spec: TaskSpec, num_actions: int) -> None:
-    if num_actions != spec.interface.action_size:
-        raise RobotAcError(f"task '{spec.name}': the environment takes {num_actions} actions, its interface "
-                           f"declares {spec.interface.action_size}")
-
-
 def train(options: TrainOptions) -> RunDirectory | None:
     """Train ``options.task`` with ``options.algo``; the run directory (None on non-main ranks)."""
     spec = get_task(options.task)
@@ -65,7 +60,6 @@ def train(options: TrainOptions) -> RunDirectory | None:
     env = spec.make_env(EnvOptions(num_envs=num_envs, device=ctx.device, seed=ctx.seed))
     try:
         obs_dims = {key: int(value.shape[-1]) for key, value in env.get_observations().items()}
-        _check_action_size(spec, env.num_actions)
         run = RunDirectory.create(options.run_root, spec.name, options.run_name) if ctx.is_main else None
         if run:
             print(f"run directory: {run.path}")
@@ -76,14 +70,14 @@ def train(options: TrainOptions) -> RunDirectory | None:
         runner = make_runner(RunnerRequest(options=options, spec=spec, ppo=ppo, env=env, run=run, ctx=ctx,
                                            obs_dims=obs_dims, resuming=resume_from is not None))
         if run:
-            run.write_json(run.config_json, {
+            atomic_write_json(run.config_json, {
                 "task": spec.name, "gym_id": spec.gym_id, "num_envs": num_envs, "max_iterations": iterations,
                 "device": ctx.device, "seed": ctx.seed, "world_size": ctx.world_size, "algo": options.algo,
                 "resumed_from": str(resume_from) if resume_from else None, **runner.settings,
             })
-            run.write_json(run.interface_json, spec.interface.to_dict())
+            atomic_write_json(run.interface_json, spec.interface.to_dict())
             if "teacher" in runner.checkpoint_infos:
-                run.write_json(run.teacher_json, runner.checkpoint_infos["teacher"])
+                atomic_write_json(run.teacher_json, runner.checkpoint_infos["teacher"])
         if resume_from:
             runner.load(resume_from)
             print(f"resumed from {resume_from} at iteration {runner.current_learning_iteration}")
@@ -102,7 +96,7 @@ def train(options: TrainOptions) -> RunDirectory | None:
             sample = env.get_observations()["policy"][:RECORDED_SAMPLES].detach().cpu().numpy()
             np.save(run.recorded_observations, sample)
             summary = runner.summary()
-            run.write_json(run.summary_json, {
+            atomic_write_json(run.summary_json, {
                 "algo": options.algo,
                 "iterations": summary.iterations,
                 "total_env_steps": summary.total_env_steps,

@@ -20,9 +20,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from robot_ac._atomic import atomic_write_json
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,3 @@ class RunDirectory:
     @property
     def training_png(self) -> Path:
         return self.path / "training.png"
-
-    @staticmethod
-    def write_json(path: Path, data: dict[str, Any]) -> Path:
-        return atomic_write_json(path, data)
