@@ -13,7 +13,7 @@ import torch
 from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, get_task
 from sim.tasks.peg_insertion.fixtures import SocketGeometry, write_socket_usd
-from sim.tasks.peg_insertion.settings import INSERT, PLACE, TACTILE_SENSORS
+from sim.tasks.peg_insertion.settings import EPISODE_STEPS, INSERT, PLACE, TACTILE_SENSORS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -131,15 +131,15 @@ def test_privileged_expert_solves_the_task(name, settings):
         assert (start > 0.02).all(), "every episode starts with the peg well above its goal"
         seated_at = torch.full((4,), -1)
         rewards = []
-        for step in range(256):
+        for step in range(EPISODE_STEPS):
             obs, reward, terminated, truncated, _ = env.step(expert_action(env, settings))
             assert torch.isfinite(obs["policy"]).all() and torch.isfinite(reward).all()
             assert not terminated.any(), "the grasp holds (no dropped peg)"
             seated = peg_is_seated(env)
             seated_at[(seated_at < 0) & seated] = step
             rewards.append(reward.clone())  # the env reuses its reward buffer
-            assert not task_success(env).any() or step == 255
-        assert (seated_at >= 0).all() and seated_at.max() < 80, f"steps to seat the peg: {seated_at.tolist()}"
+            assert not task_success(env).any() or step == EPISODE_STEPS - 1
+        assert (seated_at >= 0).all() and seated_at.max() < 60, f"steps to seat the peg: {seated_at.tolist()}"
         assert truncated.all() and task_success(env).all(), "every episode ends at its time limit, seated"
         rewards = torch.stack(rewards)
         assert (rewards[-1] > rewards[0] + 5.0 / 60).all(), "seated steps earn the seated bonus on top"

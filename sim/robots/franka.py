@@ -55,6 +55,7 @@ FINGER_STIFFNESS, FINGER_DAMPING = 2000.0, 100.0
 """Finger PD gains (N/m, N·s/m), as Isaac Lab's Franka config."""
 
 HAND_BODY = "panda_hand"
+FINGER_BODIES = ("panda_leftfinger", "panda_rightfinger")
 TCP_OFFSET = (0.0, 0.0, 0.1034)
 """Tool centre point (between the fingertips) in the panda_hand frame, m."""
 

@@ -3,8 +3,8 @@
 The peg starts grasped at a random in-hand pose a few centimetres above a fixture at a random position. Actions are
 6-D TCP pose increments (position, then axis-angle) that Isaac Lab's operational-space controller turns into joint
 torques: a task-space impedance, with the arm's dynamics decoupled through its mass matrix, at 60 Hz. The reward is
-the IndustReal-style keypoint progress plus a bonus for every step the peg is seated. An episode lasts 256 steps
-(4.3 s) unless the peg leaves the hand, and succeeds if the peg is seated at its end.
+the IndustReal-style keypoint progress plus a bonus for every step the peg is seated. An episode lasts
+``EPISODE_STEPS`` steps unless the peg leaves the hand, and succeeds if the peg is seated at its end.
 
 Observation groups:
 
@@ -39,8 +39,8 @@ from sim.robots import franka
 from sim.tactile.isaaclab_sensor import VisuotactileSensorCfg
 from sim.tasks.peg_insertion import mdp as peg_mdp
 from sim.tasks.peg_insertion.fixtures import write_socket_usd
-from sim.tasks.peg_insertion.settings import (DECIMATION, EPISODE_STEPS, GEL_PROUD, SIM_DT, TACTILE_SENSORS,
-                                              PegTaskSettings, start_pose)
+from sim.tasks.peg_insertion.settings import (DECIMATION, EPISODE_STEPS, GEL_PROUD, PAD_FRICTION, PHYSICS_SUBSTEPS,
+                                              SIM_DT, TACTILE_SENSORS, PegTaskSettings, start_pose)
 
 def _pad(body: str, side: float) -> VisuotactileSensorCfg:
     """A gel pad on a Panda fingertip. ``side`` is +1 for the left finger (pad face at y = +1.5 mm in its frame,
@@ -129,6 +129,11 @@ class EventsCfg:
                                 params={"asset_cfg": SceneEntityCfg("peg"), "static_friction_range": (1.0, 1.0),
                                         "dynamic_friction_range": (1.0, 1.0), "restitution_range": (0.0, 0.0),
                                         "num_buckets": 64})
+    pad_friction = EventTermCfg(func=mdp.randomize_rigid_body_material, mode="startup",
+                                params={"asset_cfg": SceneEntityCfg("robot", body_names=list(franka.FINGER_BODIES)),
+                                        "static_friction_range": (PAD_FRICTION, PAD_FRICTION),
+                                        "dynamic_friction_range": (PAD_FRICTION, PAD_FRICTION),
+                                        "restitution_range": (0.0, 0.0), "num_buckets": 1})
     reset_fixture = EventTermCfg(func=peg_mdp.reset_fixture, mode="reset")
     reset_peg_in_hand = EventTermCfg(func=peg_mdp.reset_peg_in_hand, mode="reset")
 
@@ -152,7 +157,9 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
     cfg.sim.render_interval = DECIMATION
     cfg.sim.device = opts.device
     # Contacts: pads on the peg (box-box, up to 8 each), the peg in the fixture (walls and floor).
-    cfg.sim.physics = newton_physics(opts.device, njmax=200, nconmax=64)
+    cfg.sim.physics = newton_physics(opts.device, njmax=200, nconmax=64, num_substeps=PHYSICS_SUBSTEPS)
+    # No gravity, as in TacSL: the real arm's controller compensates it and a held peg's weight is its grip's business.
+    cfg.sim.gravity = (0.0, 0.0, 0.0)
     cfg.scene.num_envs = opts.num_envs
 
     cfg.scene.robot = franka.franka_panda_cfg(joint_pos=start_pose(settings), arm_torque_control=True)
@@ -175,7 +182,7 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
     )
 
     cfg.actions.tcp_pose = mdp.OperationalSpaceControllerActionCfg(
-        asset_name="robot", joint_names=franka.ARM_JOINT_NAMES, body_name=franka.HAND_BODY,
+        class_type=peg_mdp.ArmatureDecoupledOperationalSpaceAction, asset_name="robot", joint_names=franka.ARM_JOINT_NAMES, body_name=franka.HAND_BODY,
         body_offset=mdp.OperationalSpaceControllerActionCfg.OffsetCfg(pos=franka.TCP_OFFSET),
         controller_cfg=OperationalSpaceControllerCfg(
             target_types=["pose_rel"], impedance_mode="fixed", inertial_dynamics_decoupling=True,

@@ -15,7 +15,8 @@ from robot_ac.contract.manifest import ActionSpec, ObservationTerm, PolicyInterf
 from robot_ac.contract.tactile import TactilePreprocessing
 from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.robots import franka
-from sim.tasks.peg_insertion.settings import INSERT, PLACE, TACTILE_SENSORS, PegTaskSettings, start_pose
+from sim.tasks.peg_insertion.settings import (EPISODE_STEPS, INSERT, PLACE, TACTILE_SENSORS, PegTaskSettings,
+                                              start_pose)
 
 HARDWARE_TACTILE_NAMES = {"left_tactile": "left", "right_tactile": "right"}
 """Simulated pad -> the sensor's name under ``topics.tactile`` of ``hardware_configs/franka_gelsight.yaml``."""
@@ -101,7 +102,8 @@ def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
                       obs_normalization=True, clip_actions=1.0),
         max_iterations=500, num_envs=16,
         success_metric=f"peg bottom within {settings.success_height * 1000:.0f} mm of the fixture floor and "
-                       f"{settings.success_lateral * 1000:.0f} mm of the hole's axis within 256 steps (4.3 s)")
+                       f"{settings.success_lateral * 1000:.0f} mm of the hole's axis at the end of the episode ({EPISODE_STEPS} steps, "
+                       f"{EPISODE_STEPS / 60:.2f} s)")
 
 
 def _views(name: str, settings: PegTaskSettings, what: str) -> list[TaskSpec]:
