@@ -51,6 +51,22 @@ class PpoConfig:
     max_grad_norm: float = 1.0
     clip_actions: float | None = None
     """Clip actions to [-x, x] before the environment sees them; None leaves them to the task."""
+    actor_rnn: Literal["none", "gru", "lstm"] = "none"
+    """A recurrent actor (rsl_rl's RNNModel: the RNN, then the MLP), as TacSL's and Factory's students: the policy
+    remembers what it felt. Exported with its state as extra ONNX inputs and outputs (the manifest names them)."""
+    rnn_hidden_dim: int = 128
+    rnn_num_layers: int = 1
+
+    def actor_cfg(self) -> dict[str, Any]:
+        """rsl_rl's model config of the actor (an MLP, or an RNN then an MLP)."""
+        actor = {"class_name": "MLPModel", "hidden_dims": list(self.actor_hidden_dims), "activation": self.activation,
+                 "obs_normalization": self.obs_normalization,
+                 "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": self.init_noise_std,
+                                      "std_type": "scalar"}}
+        if self.actor_rnn != "none":
+            actor.update(class_name="RNNModel", rnn_type=self.actor_rnn, rnn_hidden_dim=self.rnn_hidden_dim,
+                         rnn_num_layers=self.rnn_num_layers)
+        return actor
 
     def to_rsl_rl(self, *, seed: int, device: str, save_interval: int, experiment_name: str,
                   critic_groups: tuple[str, ...] = ("policy",)) -> dict[str, Any]:
@@ -67,14 +83,7 @@ class PpoConfig:
             "check_for_nan": True,
             "obs_groups": {"actor": ["policy"], "critic": list(critic_groups)},
             "clip_actions": self.clip_actions,
-            "actor": {
-                "class_name": "MLPModel",
-                "hidden_dims": list(self.actor_hidden_dims),
-                "activation": self.activation,
-                "obs_normalization": self.obs_normalization,
-                "distribution_cfg": {"class_name": "GaussianDistribution", "init_std": self.init_noise_std,
-                                     "std_type": "scalar"},
-            },
+            "actor": self.actor_cfg(),
             "critic": {
                 "class_name": "MLPModel",
                 "hidden_dims": list(self.critic_hidden_dims),
@@ -178,15 +187,25 @@ class TrainOptions:
     student regresses onto --teacher's actions on its own / the teacher's states (rsl_rl distillation)."""
     teacher: Path | None = None
     """aacd, dagger, bc: the teacher's run directory or checkpoint (PPO whose actor and critic read this task's
-    'critic' group)."""
+    'critic' group); dagger, bc: or ``expert``, the task's scripted expert (where it has one)."""
     seed: int = 42
     """Seed for torch, numpy and the simulator (rank r of a distributed run uses seed + r)."""
+    curriculum: bool = True
+    """Tasks with a curriculum start easy and get harder as their success rises (evaluation is always at full
+    difficulty); --no-curriculum trains on the task as evaluated."""
     run_root: Path = Path("runs")
     """Where run directories are created."""
     run_name: str = ""
     """Optional suffix of the run directory name."""
     resume: Path | None = None
     """Continue from a checkpoint file or a run directory (its latest checkpoint), in a new run directory."""
+    init_actor: Path | None = None
+    """ppo: start the actor (weights, observation normaliser and action noise) from this run's actor, e.g. a
+    student distilled from --teacher expert on the privileged view: PPO then fine-tunes a policy that already
+    succeeds."""
+    critic_warmup_iterations: int = 0
+    """ppo with --init-actor: the first this many iterations train only the critic, on the initial actor's own
+    rollouts (fixed learning rate), so the policy gradient starts from a value function that fits it."""
     export: bool = False
     """Export policy.onnx, policy.pt and manifest.json into RUN/export when training ends (and check them)."""
     distributed: bool = False

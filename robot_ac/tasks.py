@@ -28,6 +28,8 @@ class EnvOptions:
     device: str
     """``cpu`` or ``cuda:N``; the simulator, its tensors and the learner all use it."""
     seed: int
+    curriculum: bool = False
+    """Start tasks that have a curriculum at its easiest level (training); False: the task as evaluated."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class TaskSpec:
     """An upstream reference environment for `robot-ac bench` to compare against, if one exists."""
     success_metric: str = ""
     """What success means for this task (shown by `robot-ac tasks` and `robot-ac play`)."""
+    expert_teacher: dict[str, Any] | None = None
+    """A scripted expert as an rsl_rl model config (``class_name`` and its arguments) that acts from the task's
+    ``critic`` group: the teacher ``--teacher expert`` names for DAgger and behaviour cloning."""
 
 
 def _discover() -> dict[str, TaskSpec]:

@@ -34,9 +34,13 @@ def _check_options(options: TrainOptions, num_envs: int, iterations: int) -> Non
         raise RobotAcError(f"--num-envs ({num_envs}) and --max-iterations ({iterations}) must be positive")
     teachers = " / ".join(teacher_algorithms())
     if algorithm(options.algo).needs_teacher and options.teacher is None:
-        raise RobotAcError(f"--algo {options.algo} needs --teacher RUN (a PPO run on the task's privileged state)")
+        raise RobotAcError(f"--algo {options.algo} needs --teacher RUN (a PPO run on the task's privileged state) or --teacher expert (the task's scripted expert, for dagger / bc)")
     if options.teacher is not None and not algorithm(options.algo).needs_teacher:
         raise RobotAcError(f"--teacher goes with --algo {teachers}, not with --algo {options.algo}")
+    if options.init_actor is not None and options.algo != "ppo":
+        raise RobotAcError(f"--init-actor starts a PPO fine-tune; it does not go with --algo {options.algo}")
+    if options.critic_warmup_iterations and options.init_actor is None:
+        raise RobotAcError("--critic-warmup-iterations warms a critic up for an --init-actor policy; give --init-actor")
     if options.max_wall_time_s is not None and options.distributed:
         raise RobotAcError("--max-wall-time-s is not supported with --distributed (ranks would stop at different "
                            "iterations)")
@@ -57,7 +61,8 @@ def train(options: TrainOptions) -> RunDirectory | None:
     print(f"creating {num_envs} '{spec.name}' envs on {ctx.device} "
           "(the first run on a machine compiles Warp kernels: about a minute per solver)", flush=True)
     started = time.monotonic()
-    env = spec.make_env(EnvOptions(num_envs=num_envs, device=ctx.device, seed=ctx.seed))
+    env = spec.make_env(EnvOptions(num_envs=num_envs, device=ctx.device, seed=ctx.seed,
+                                   curriculum=options.curriculum))
     try:
         obs_dims = {key: int(value.shape[-1]) for key, value in env.get_observations().items()}
         run = RunDirectory.create(options.run_root, spec.name, options.run_name) if ctx.is_main else None

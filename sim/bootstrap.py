@@ -95,6 +95,30 @@ class SuccessReportingVecEnv(RslRlVecEnvWrapper):
     def recent_success_rate(self) -> float | None:
         return sum(self._outcomes) / len(self._outcomes) if self._outcomes else None
 
+    def _curricula(self) -> dict[str, Any]:
+        """The env's curriculum terms that keep a state (``state`` / ``load_state``), by name."""
+        manager = getattr(self.unwrapped, "curriculum_manager", None)
+        if manager is None:
+            return {}
+        return {name: cfg.func for name, cfg in zip(manager.active_terms, manager._term_cfgs)
+                if hasattr(cfg.func, "state")}
+
+    @property
+    def curriculum_level(self) -> float | None:
+        """The first curriculum's difficulty level (what training logs and plots), None without one."""
+        levels = [term.state()["level"] for term in self._curricula().values()]
+        return levels[0] if levels else None
+
+    def curriculum_state(self) -> dict[str, dict[str, Any]]:
+        """What a checkpoint keeps of the curricula, so a resumed run continues where it was."""
+        return {name: term.state() for name, term in self._curricula().items()}
+
+    def load_curriculum_state(self, state: dict[str, dict[str, Any]]) -> None:
+        curricula = self._curricula()
+        for name, term_state in state.items():
+            if name in curricula:
+                curricula[name].load_state(term_state)
+
     def step(self, actions: torch.Tensor):  # type: ignore[override]
         obs, rewards, dones, extras = super().step(actions)
         success = self._success(self.unwrapped)

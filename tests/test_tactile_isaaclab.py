@@ -1,5 +1,5 @@
 """The tactile sensor inside an Isaac Lab (Newton, CPU) scene: a pad on the Franka's left finger feels the right
-finger's pad when the gripper closes, and nothing when it opens."""
+finger's pad when the gripper closes, and nothing when it opens; at full resolution and at a policy's image size."""
 
 from __future__ import annotations
 
@@ -33,9 +33,10 @@ def test_franka_finger_pad_feels_the_other_finger():
         offset=VisuotactileSensorCfg.OffsetCfg(pos=(0.0, 0.0015 - 0.0035, 0.0445),
                                                rot=(math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5))),
         taxels=(6, 8), k_n=1000.0)
+    cfg.scene.left_tactile_coarse = cfg.scene.left_tactile.replace(image_size=(24, 32))
     env = ManagerBasedRLEnv(cfg)
     try:
-        robot, sensor = env.scene["robot"], env.scene["left_tactile"]
+        robot, sensor, coarse = env.scene["robot"], env.scene["left_tactile"], env.scene["left_tactile_coarse"]
         fingers = [robot.joint_names.index(n) for n in ("panda_finger_joint1", "panda_finger_joint2")]
 
         def set_fingers(opening: float) -> None:
@@ -44,6 +45,7 @@ def test_franka_finger_pad_feels_the_other_finger():
             robot.write_joint_position_to_sim_index(position=q)
             NewtonManager.forward()
             sensor.update(0.0, force_recompute=True)
+            coarse.update(0.0, force_recompute=True)
 
         set_fingers(0.0)
         penetration = sensor.data.penetration
@@ -56,10 +58,15 @@ def test_franka_finger_pad_feels_the_other_finger():
                                         .lt(0.008).expand(2, -1, -1)] > 0.4)
         image = sensor.data.rgb
         assert image.dtype == torch.uint8 and image.shape == (2, 240, 320, 3)
+        assert coarse.data.rgb.shape == (2, 24, 32, 3) and coarse.data.penetration.shape == (2, 24, 32)
+        assert coarse.no_contact_image.shape == (24, 32, 3)
+        assert (coarse.data.rgb != torch.from_numpy(np.ascontiguousarray(coarse.no_contact_image))).any()
         set_fingers(0.04)
         assert float(sensor.data.penetration.max()) == 0.0
         assert float(sensor.data.force_field.abs().max()) == 0.0
         no_contact = torch.from_numpy(np.ascontiguousarray(sensor._sensor.renderer.no_contact_image))
         assert torch.equal(sensor.data.rgb[0], no_contact)
+        coarse_no_contact = torch.from_numpy(np.ascontiguousarray(coarse.no_contact_image))
+        assert torch.equal(coarse.data.rgb, coarse_no_contact.expand_as(coarse.data.rgb))
     finally:
         env.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
+from robot_ac.contract.tactile import TactilePreprocessing
 from robot_ac.errors import RobotAcError
-from sim.tactile.render import RenderSettings, TactileRenderer, flat_direction_bin, load_calibration
+from sim.tactile.render import BLUR_WEIGHTS, RenderSettings, TactileRenderer, flat_direction_bin, load_calibration
 from sim.tactile.presets import get_preset
 
 pytestmark = pytest.mark.sim
@@ -22,10 +24,24 @@ def renderer():
     return TactileRenderer("gs_mini")
 
 
-def sphere_indentation(radius_mm=4.0, depth_mm=1.0, center_px=(120.0, 160.0), preset=PRESET):
-    rows, cols = np.mgrid[0:preset.height, 0:preset.width]
+def pixel_centres(image_size=None, preset=PRESET):
+    """(rows, cols) calibration-pixel coordinates of the pixel centres of an ``image_size`` image (default: full)."""
+    rows, cols = image_size or (preset.height, preset.width)
+    return np.meshgrid((np.arange(rows) + 0.5) * (preset.height / rows) - 0.5,
+                       (np.arange(cols) + 0.5) * (preset.width / cols) - 0.5, indexing="ij")
+
+
+def sphere_indentation(radius_mm=4.0, depth_mm=1.0, center_px=(120.0, 160.0), preset=PRESET, image_size=None):
+    rows, cols = pixel_centres(image_size, preset)
     r = np.hypot(cols - center_px[1], rows - center_px[0]) * preset.mm_per_pixel
     return np.maximum(0.0, np.sqrt(np.maximum(radius_mm**2 - r**2, 0.0)) - (radius_mm - depth_mm)).astype(np.float32)
+
+
+def cylinder_indentation(radius_mm=6.0, depth_mm=0.5, row_px=130.0, image_size=None):
+    """A cylinder lying across the pad along the image rows (a rod or a round peg held in the fingers)."""
+    rows, _ = pixel_centres(image_size)
+    d = np.abs(rows - row_px) * PRESET.mm_per_pixel
+    return np.maximum(0.0, np.sqrt(np.maximum(radius_mm**2 - d**2, 0.0)) - (radius_mm - depth_mm)).astype(np.float32)
 
 
 @pytest.mark.parametrize("sensor", ["gs_mini", "r15"])
@@ -103,6 +119,64 @@ def test_channel_order_and_bins_setting(renderer):
     np.testing.assert_array_equal(bgr, rgb[..., ::-1])
     tacsl_bins = TactileRenderer("gs_mini", RenderSettings(num_bins=120)).render(indentation)
     assert (tacsl_bins != rgb).any(), "120 bins index the 125-bin table differently"
+
+
+@pytest.mark.parametrize("image_size", [(24, 32), (48, 64)])
+def test_coarse_render_matches_the_block_averaged_full_render(renderer, image_size):
+    """Rendered directly at the policy's size, the difference image is what the policy gets from the full-resolution
+    image (``TactilePreprocessing``, mode difference, / 255). Per contact: relative L1 error below 0.3 (measured
+    0.08-0.21) and correlation above 0.95 (0.97-0.995). An image that ignores the contact scores error 1.0;
+    gradients left per coarse pixel 0.4-1.3 and correlation 0.75-0.90; the polynomial at coarse indices instead of
+    calibration coordinates error 1.4-4, correlation below 0.62."""
+    coarse = TactileRenderer("gs_mini", RenderSettings(image_size=image_size))
+    assert coarse.factors == (240 // image_size[0], 320 // image_size[1])
+    preprocessing = TactilePreprocessing(*image_size, mode="difference")
+    contacts = {"centred sphere": lambda size: sphere_indentation(image_size=size),
+                "off-centre sphere": lambda size: sphere_indentation(6.0, 0.8, (70.0, 90.0), image_size=size),
+                "cylinder": lambda size: cylinder_indentation(image_size=size)}
+    for name, contact in contacts.items():
+        expected = preprocessing.apply(renderer.render(contact(None))[0], renderer.no_contact_rgb)
+        (image,) = coarse.render(contact(image_size))
+        assert image.shape == (*image_size, 3)
+        got = preprocessing.apply(image, coarse.no_contact_rgb)  # block factor 1: (image - no contact) / 255
+        error = np.abs(got - expected).sum() / np.abs(expected).sum()
+        correlation = np.corrcoef(got.ravel(), expected.ravel())[0, 1]
+        assert error < 0.3 and correlation > 0.95, (f"{name}: relative L1 error {error:.3f}, "
+                                                    f"correlation {correlation:.3f}")
+
+
+@pytest.mark.parametrize("sensor", ["gs_mini", "r15"])
+def test_coarse_no_contact_is_exact_and_the_block_mean_of_the_full_one(sensor):
+    preset = get_preset(sensor)
+    size = (preset.height // 10, preset.width // 10)
+    coarse = TactileRenderer(sensor, RenderSettings(image_size=size))
+    images = coarse.render(np.zeros((2, *size), np.float32))
+    assert images.shape == (2, *size, 3) and (images == coarse.no_contact_rgb).all()
+    assert not TactileRenderer(sensor, RenderSettings(image_size=size, output="diff")).render(np.zeros(size)).any()
+    blocks = TactileRenderer(sensor).no_contact_rgb.astype(float).reshape(size[0], 10, size[1], 10, 3)
+    unclipped = ~((blocks == 0) | (blocks == 255)).any(axis=(1, 3))  # gs_mini's red channel is 0 in places
+    error = np.abs(coarse.no_contact_rgb - blocks.mean(axis=(1, 3)))[unclipped]
+    assert error.size > 0.8 * unclipped.size and error.max() <= 1.0  # each side rounds by up to half a level
+
+
+def test_full_size_is_the_default_render():
+    full = TactileRenderer("gs_mini", RenderSettings(image_size=(240, 320)))
+    assert full.factors == (1, 1) and full._blur
+    np.testing.assert_array_equal(full._row_weights.numpy(), np.float32(BLUR_WEIGHTS))
+    maps = np.stack([sphere_indentation(), cylinder_indentation()])
+    np.testing.assert_array_equal(full.render(maps), TactileRenderer("gs_mini").render(maps))
+
+
+@pytest.mark.parametrize("image_size", [(25, 32), (24, 30), (480, 640), (0, 32)])
+def test_image_size_must_divide_the_calibration_resolution(image_size):
+    with pytest.raises(RobotAcError, match=re.escape(f"image_size = {image_size} (rows, cols) does not divide the "
+                                                     "calibration resolution 240 x 320 of sensor 'gs_mini'")):
+        TactileRenderer("gs_mini", RenderSettings(image_size=image_size))
+
+
+def test_coarse_renderer_takes_coarse_indentation_maps():
+    with pytest.raises(RobotAcError, match=r"shape \(240, 320\), expected .* H x W = 24 x 32"):
+        TactileRenderer("gs_mini", RenderSettings(image_size=(24, 32))).render(sphere_indentation())
 
 
 @pytest.mark.parametrize(
@@ -199,10 +273,12 @@ def test_cuda_matches_cpu():
     from sim.tactile.force_field import ForceField
     from sim.tactile.geometry import PrimitiveSpec, primitive_table
 
-    maps = np.stack([sphere_indentation(), np.zeros((240, 320), np.float32)])
-    cpu = TactileRenderer("gs_mini", device="cpu").render(maps)
-    gpu = TactileRenderer("gs_mini", device="cuda:0").render(maps)
-    assert np.abs(cpu.astype(int) - gpu.astype(int)).max() <= 1  # float32 transcendental functions differ in ulps
+    for image_size in (None, (24, 32)):
+        maps = np.stack([sphere_indentation(image_size=image_size), np.zeros(pixel_centres(image_size)[0].shape)])
+        settings = RenderSettings(image_size=image_size)
+        cpu = TactileRenderer("gs_mini", settings, device="cpu").render(maps)
+        gpu = TactileRenderer("gs_mini", settings, device="cuda:0").render(maps)
+        assert np.abs(cpu.astype(int) - gpu.astype(int)).max() <= 1  # float32 transcendentals differ in ulps
     bodies = [[PrimitiveSpec("sphere", (0.005, 0, 0), (0.0, 0.0, 0.004), linear_velocity=(0.02, 0.0, 0.0))]]
     width, height = PRESET.width_mm * 1e-3, PRESET.height_mm * 1e-3
     forces = [ForceField(1, width, height, device=d).update(primitive_table(bodies, device=d)).numpy()
@@ -210,10 +286,12 @@ def test_cuda_matches_cpu():
     np.testing.assert_allclose(forces[0], forces[1], rtol=1e-5, atol=1e-9)
 
 
-def test_gpu_thread_layout_gives_the_same_images_on_the_cpu():
+@pytest.mark.parametrize("image_size", [None, (48, 64)])
+def test_gpu_thread_layout_gives_the_same_images_on_the_cpu(image_size):
     """The one-thread-per-pixel layout used on GPUs (atomic contact bounds) renders exactly like the CPU layout."""
-    maps = np.stack([sphere_indentation(), np.zeros((240, 320), np.float32),
-                     sphere_indentation(center_px=(30.0, 300.0))])
-    per_row, per_pixel = TactileRenderer("gs_mini"), TactileRenderer("gs_mini")
+    maps = np.stack([sphere_indentation(image_size=image_size), np.zeros(pixel_centres(image_size)[0].shape),
+                     sphere_indentation(center_px=(30.0, 300.0), image_size=image_size)])
+    settings = RenderSettings(image_size=image_size)
+    per_row, per_pixel = TactileRenderer("gs_mini", settings), TactileRenderer("gs_mini", settings)
     per_pixel._span = 1
     np.testing.assert_array_equal(per_pixel.render(maps), per_row.render(maps))

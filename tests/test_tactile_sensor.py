@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 import warp as wp
 
+from robot_ac.contract.tactile import TactilePreprocessing
 from robot_ac.errors import RobotAcError
 from sim.tactile.force_field import ForceFieldConfig
+from sim.tactile.render import RenderSettings
 from sim.tactile.sensor import TactileSensor
 
 pytestmark = pytest.mark.sim
@@ -81,6 +83,32 @@ def test_ball_away_from_the_pad_leaves_everything_zero():
     sensor.update(state)
     assert not sensor.penetration.numpy().any() and not sensor.force_field.numpy().any()
     assert (sensor.rgb.numpy()[0] == sensor.renderer.no_contact_image).all()
+
+
+def test_coarse_images_sample_the_pad_at_the_policy_size():
+    """``image_size`` renders at the policy's size: the ball is sampled at the coarse pixels' centres, the image
+    follows the full-resolution one block-averaged, and without contact it is the coarse no-contact image exactly."""
+    model, _, _ = _model()
+    state = model.state()
+    full = TactileSensor(model, pads="*gelpad", render=RenderSettings())
+    coarse = TactileSensor(model, pads="*gelpad", render=RenderSettings(image_size=(24, 32)))
+    _place(model, state, (0, 0, 0, 0, 0, 0, 1), (0.0, 0.0, RADIUS - DEPTH))
+    full.update(state)
+    coarse.update(state)
+    assert coarse.rgb.shape == (1, 24, 32, 3) and coarse.renderer.no_contact_image.shape == (24, 32, 3)
+    y, x = np.meshgrid((np.arange(24) + 0.5) / 24 * coarse.height - coarse.height / 2,
+                       (np.arange(32) + 0.5) / 32 * coarse.width - coarse.width / 2, indexing="ij")
+    ball = np.maximum(0.0, np.sqrt(np.maximum(RADIUS**2 - x**2 - y**2, 0.0)) - (RADIUS - DEPTH))
+    assert (ball > 0).sum() >= 20
+    np.testing.assert_allclose(coarse.penetration.numpy()[0], ball, atol=1e-7)
+    preprocessing = TactilePreprocessing(24, 32, mode="difference")
+    expected = preprocessing.apply(full.rgb.numpy()[0], full.renderer.no_contact_image)
+    got = preprocessing.apply(coarse.rgb.numpy()[0], coarse.renderer.no_contact_image)
+    assert np.abs(got - expected).sum() / np.abs(expected).sum() < 0.3
+    assert np.corrcoef(got.ravel(), expected.ravel())[0, 1] > 0.95
+    _place(model, state, (0, 0, 0, 0, 0, 0, 1), (0.0, 0.0, RADIUS + 0.001))
+    coarse.update(state)
+    assert (coarse.rgb.numpy()[0] == coarse.renderer.no_contact_image).all()
 
 
 def test_unknown_pad_name_lists_bodies():

@@ -38,7 +38,7 @@ ONNX_OPSET = 17
 
 def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
     """The trained actor (rsl_rl's, or Symphony's), on CPU, in eval mode."""
-    from rsl_rl.models import MLPModel
+    from rsl_rl.models import MLPModel, RNNModel
     from rsl_rl.utils import resolve_class
     from tensordict import TensorDict
 
@@ -55,9 +55,9 @@ def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
         return actor.eval()
     obs = TensorDict({group: torch.zeros(1, dim) for group, dim in infos["obs_dims"].items()}, batch_size=[1])
     actor_class, actor_cfg = resolve_class(dict(train_cfg["actor"]))
-    if actor_class not in (MLPModel, TactileStudentModel):
+    if actor_class not in (MLPModel, RNNModel, TactileStudentModel):
         raise RobotAcError(f"checkpoint '{state['path']}': actor {actor_class.__name__} is not exportable yet "
-                           "(MLPModel and TactileStudentModel only)")
+                           "(MLPModel, RNNModel and TactileStudentModel only)")
     num_actions = PolicyInterface.from_dict(infos["interface"]).action_size
     actor = actor_class(obs, train_cfg["obs_groups"], "actor", num_actions, **actor_cfg)
     actor.load_state_dict(state["actor_state_dict"])
@@ -65,7 +65,8 @@ def rebuild_actor(state: dict[str, Any]) -> torch.nn.Module:
 
 
 def deterministic_actions(actor: torch.nn.Module, policy_obs: torch.Tensor) -> torch.Tensor:
-    """The actor's mean action for a batch of flat policy observations [N, obs] (what the ONNX file computes)."""
+    """The actor's mean action for a batch of flat policy observations [N, obs] (what the ONNX file computes); a
+    recurrent actor reads them as one sequence in time, from a zero state (as the robot runtime does)."""
     from tensordict import TensorDict
 
     from robot_ac.networks.symphony import SymphonyActor
@@ -76,7 +77,20 @@ def deterministic_actions(actor: torch.nn.Module, policy_obs: torch.Tensor) -> t
 
     (group,) = actor.obs_groups  # exported actors read exactly one observation group
     with torch.inference_mode():
+        if actor.is_recurrent:
+            actor.reset()  # a fresh sequence (batch 1) from a zero state
+            return torch.cat([actor(TensorDict({group: obs[None]}, batch_size=[1])) for obs in policy_obs])
         return actor(TensorDict({group: policy_obs}, batch_size=[policy_obs.shape[0]]))
+
+
+def _recurrent_state(onnx_module: torch.nn.Module) -> list[dict[str, Any]]:
+    """The manifest's ``recurrent_state``: each state input, the output that carries it to the next step, its shape
+    (layers, batch 1, hidden)."""
+    if not getattr(onnx_module, "is_recurrent", False):
+        return []
+    shape = [onnx_module.num_layers, 1, onnx_module.hidden_size]
+    return [{"input": name, "output": out, "shape": shape}
+            for name, out in zip(onnx_module.input_names[1:], onnx_module.output_names[1:])]
 
 
 def _sha256(path: Path) -> str:
@@ -91,12 +105,14 @@ def export_checkpoint(checkpoint: str | Path, out_dir: str | Path) -> Manifest:
     actor = rebuild_actor(state)
 
     onnx_module = actor.as_onnx(verbose=False).eval()
+    recurrent_state = _recurrent_state(onnx_module)
+    # A recurrent policy steps one observation at a time; its state's batch axis is not the first.
+    batched = [] if recurrent_state else onnx_module.input_names + onnx_module.output_names
     buffer = io.BytesIO()
     torch.onnx.export(
         onnx_module, onnx_module.get_dummy_inputs(), buffer, export_params=True, opset_version=ONNX_OPSET,
         input_names=onnx_module.input_names, output_names=onnx_module.output_names,
-        dynamic_axes={name: {0: "batch"} for name in onnx_module.input_names + onnx_module.output_names},
-        dynamo=False,
+        dynamic_axes={name: {0: "batch"} for name in batched}, dynamo=False,
     )
     onnx_path = atomic_write_bytes(out_dir / "policy.onnx", buffer.getvalue())
 
@@ -110,7 +126,7 @@ def export_checkpoint(checkpoint: str | Path, out_dir: str | Path) -> Manifest:
         interface=interface,
         policy=PolicyFile(
             onnx=onnx_path.name, sha256=_sha256(onnx_path), input_name=onnx_module.input_names[0],
-            output_name=onnx_module.output_names[0], torchscript="policy.pt",
+            output_name=onnx_module.output_names[0], torchscript="policy.pt", recurrent_state=recurrent_state,
         ),
         source={
             "checkpoint": str(Path(state["path"]).resolve()),
@@ -161,13 +177,34 @@ def check_export(export_dir: str | Path, checkpoint: str | Path, recorded_obs: n
     onnx_diff, jit_diff = {}, {}
     for name, obs in inputs.items():
         reference = deterministic_actions(actor, torch.from_numpy(obs)).numpy()
-        with torch.inference_mode():
-            from_jit = scripted(torch.from_numpy(obs)).numpy()
-        from_onnx = session.run([manifest.policy.output_name], {manifest.policy.input_name: obs})[0]
+        if manifest.policy.recurrent_state:
+            from_onnx, from_jit = _step_recurrent(session, scripted, manifest, obs)
+        else:
+            with torch.inference_mode():
+                from_jit = scripted(torch.from_numpy(obs)).numpy()
+            from_onnx = session.run([manifest.policy.output_name], {manifest.policy.input_name: obs})[0]
         scale = 1.0 + np.abs(reference)
         onnx_diff[name] = float(np.max(np.abs(from_onnx - reference) / scale))
         jit_diff[name] = float(np.max(np.abs(from_jit - reference) / scale))
     return ExportCheck(onnx_vs_torch=onnx_diff, torchscript_vs_torch=jit_diff, tolerance=tolerance)
+
+
+def _step_recurrent(session: Any, scripted: torch.nn.Module, manifest: Manifest,
+                    obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A recurrent export run over ``obs`` as one sequence from a zero state: ONNX with its state fed back (as the
+    robot runtime does), TorchScript with the state it keeps."""
+    policy = manifest.policy
+    state = {s["input"]: np.zeros(s["shape"], dtype=np.float32) for s in policy.recurrent_state}
+    outputs = [policy.output_name] + [s["output"] for s in policy.recurrent_state]
+    from_onnx, from_jit = [], []
+    scripted.reset()
+    with torch.inference_mode():
+        for step in obs:
+            action, *carried = session.run(outputs, {policy.input_name: step[None], **state})
+            state = {s["input"]: value for s, value in zip(policy.recurrent_state, carried)}
+            from_onnx.append(action)
+            from_jit.append(scripted(torch.from_numpy(step[None])).numpy())
+    return np.concatenate(from_onnx), np.concatenate(from_jit)
 
 
 @dataclass(frozen=True)

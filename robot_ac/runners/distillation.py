@@ -14,6 +14,7 @@ Checkpoints hold the student as ``actor_state_dict``, so export, play and eval w
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -40,23 +41,42 @@ STUDENT_NOISE_STD = 0.05
 """Standard deviation of the acting student's Gaussian (DAgger's exploration), in action units."""
 
 
-def distillation_train_cfg(algo: str, student: dict[str, Any], teacher_state: dict[str, Any], *, seed: int,
+EXPERT = "expert"
+"""``--teacher expert``: the task's scripted expert (:attr:`robot_ac.tasks.TaskSpec.expert_teacher`)."""
+
+
+def is_expert(teacher: Path | str | None) -> bool:
+    return teacher is not None and str(teacher) == EXPERT
+
+
+def teacher_model_cfg(teacher: Path, expert: dict[str, Any] | None, task: str) -> dict[str, Any]:
+    """The rsl_rl model config of ``--teacher``: the task's scripted expert, or the actor of a PPO run."""
+    if is_expert(teacher):
+        if expert is None:
+            raise RobotAcError(f"--teacher expert: task '{task}' has no scripted expert; give a PPO run instead")
+        return copy.deepcopy(expert)
+    train_cfg = load_checkpoint(find_checkpoint(teacher))["infos"]["train_cfg"]
+    if "actor" not in train_cfg or train_cfg.get("algorithm", {}).get("class_name") != "PPO":
+        raise RobotAcError(f"teacher '{teacher}' must be a PPO run (its actor labels the student's actions)")
+    return copy.deepcopy(train_cfg["actor"])
+
+
+def distillation_train_cfg(algo: str, student: dict[str, Any], teacher: dict[str, Any], *, seed: int,
                            device: str, num_steps_per_env: int, save_interval: int, learning_rate: float,
                            experiment_name: str) -> dict[str, Any]:
     """rsl_rl's DistillationRunner config: the student as our PPO actor config (acting with a small, fixed noise:
-    regression does not train its spread), the teacher as it was trained."""
+    regression does not train its spread), the teacher model config (:func:`teacher_model_cfg`)."""
     student = copy.deepcopy(student)
     student["distribution_cfg"]["init_std"] = STUDENT_NOISE_STD
-    teacher_cfg = teacher_state["infos"]["train_cfg"]
-    if "actor" not in teacher_cfg or teacher_cfg.get("algorithm", {}).get("class_name") != "PPO":
-        raise RobotAcError("the teacher must be a PPO run (its actor labels the student's actions)")
     return {
         "seed": seed, "device": device, "num_steps_per_env": num_steps_per_env, "save_interval": save_interval,
         "experiment_name": experiment_name, "run_name": "", "logger": "tensorboard", "check_for_nan": True,
         "obs_groups": {"student": ["policy"], "teacher": ["critic"]},
-        "student": student, "teacher": copy.deepcopy(teacher_cfg["actor"]),
-        # An MLP student takes a gradient step per stored time step (rsl_rl's default of 15 suits recurrent ones).
-        "algorithm": {"class_name": ALGORITHMS[algo], "num_learning_epochs": LEARNING_EPOCHS, "gradient_length": 1,
+        "student": student, "teacher": copy.deepcopy(teacher),
+        # An MLP student takes a gradient step per stored time step; a recurrent one back-propagates through the
+        # whole rollout.
+        "algorithm": {"class_name": ALGORITHMS[algo], "num_learning_epochs": LEARNING_EPOCHS,
+                      "gradient_length": num_steps_per_env if student["class_name"] == "RNNModel" else 1,
                       "learning_rate": learning_rate, "max_grad_norm": 1.0, "loss_type": "mse", "rnd_cfg": None,
                       "symmetry_cfg": None},
     }
@@ -73,8 +93,13 @@ def export_view(train_cfg: dict[str, Any]) -> dict[str, Any]:
 class RobotAcDistillationRunner(RobotAcOnPolicyRunner, DistillationRunner):
     """Our run directory, logging and atomic checkpoints around rsl_rl's distillation loop."""
 
-    def load_teacher(self, teacher: str) -> dict[str, Any]:
-        """Load the teacher's actor; what the student's run records about it."""
+    def load_teacher(self, teacher: Path | str) -> dict[str, Any]:
+        """Load the teacher's actor (a scripted expert has nothing to load); what the student's run records about
+        it."""
+        if is_expert(teacher):
+            self.alg.teacher_loaded = True
+            return {"checkpoint": None, "expert": self.cfg["teacher"]["class_name"],
+                    "task": self.checkpoint_infos["interface"]["task"], "iteration": None}
         path = find_checkpoint(teacher)
         state = load_checkpoint(path)
         try:

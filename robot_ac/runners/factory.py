@@ -60,6 +60,9 @@ def _rsl_rl_cfg(request: RunnerRequest) -> dict[str, Any]:
                                 save_interval=options.save_interval, experiment_name=request.spec.name,
                                 critic_groups=("critic",) if "critic" in request.obs_dims else ("policy",))
     layout = TactileLayout.of(request.spec.interface)
+    if layout is not None and request.ppo.actor_rnn != "none":
+        raise RobotAcError(f"task '{request.spec.name}': a recurrent actor (--ppo.actor-rnn) takes flat "
+                           "observations; the image student is a CNN (use the force-field view for a recurrent one)")
     if layout is not None:
         from robot_ac.networks.tactile_student import tactile_actor_cfg
 
@@ -71,13 +74,23 @@ def _ppo(request: RunnerRequest) -> Runner:
     from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
 
     rsl = _rsl_rl_cfg(request)
-    return RobotAcOnPolicyRunner(request.env, copy.deepcopy(rsl), request.run, request.ctx.device,
-                                 request.checkpoint_infos(rsl), settings={"ppo": asdict(request.ppo), "rsl_rl": rsl},
-                                 verbose=request.options.verbose)
+    options = request.options
+    runner = RobotAcOnPolicyRunner(request.env, copy.deepcopy(rsl), request.run, request.ctx.device,
+                                   request.checkpoint_infos(rsl), settings={"ppo": asdict(request.ppo), "rsl_rl": rsl},
+                                   verbose=options.verbose, critic_warmup_iterations=options.critic_warmup_iterations)
+    if options.init_actor is not None and not request.resuming:
+        runner.checkpoint_infos["initial_actor"] = runner.load_initial_actor(options.init_actor)
+    return runner
 
 
 def _aacd(request: RunnerRequest) -> Runner:
     from robot_ac.algorithms.aacd import hand_over_critic, set_critic_frozen
+    from robot_ac.runners.distillation import is_expert
+
+    if is_expert(request.options.teacher):
+        raise RobotAcError("--algo aacd hands over a trained critic, which the scripted expert does not have: "
+                           "distil the expert first (--algo bc/dagger --teacher expert), fine-tune that with PPO "
+                           "(--init-actor), and give that run as --teacher")
 
     runner = _ppo(request)
     freeze = request.options.aacd.freeze_critic
@@ -91,12 +104,12 @@ def _aacd(request: RunnerRequest) -> Runner:
 
 
 def _distillation(request: RunnerRequest) -> Runner:
-    from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
-    from robot_ac.runners.distillation import RobotAcDistillationRunner, distillation_train_cfg, export_view
+    from robot_ac.runners.distillation import (RobotAcDistillationRunner, distillation_train_cfg, export_view,
+                                               teacher_model_cfg)
 
     options, ppo = request.options, request.ppo
-    cfg = distillation_train_cfg(options.algo, _rsl_rl_cfg(request)["actor"],
-                                 load_checkpoint(find_checkpoint(options.teacher)), seed=request.ctx.seed,
+    teacher = teacher_model_cfg(options.teacher, request.spec.expert_teacher, request.spec.name)
+    cfg = distillation_train_cfg(options.algo, _rsl_rl_cfg(request)["actor"], teacher, seed=request.ctx.seed,
                                  device=request.ctx.device, num_steps_per_env=ppo.num_steps_per_env,
                                  save_interval=options.save_interval, learning_rate=ppo.learning_rate,
                                  experiment_name=request.spec.name)

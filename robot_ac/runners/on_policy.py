@@ -18,7 +18,8 @@ from rsl_rl.env import VecEnv
 from rsl_rl.runners import OnPolicyRunner
 from rsl_rl.utils.logger import Logger
 
-from robot_ac.runners.checkpoints import load_checkpoint, save_checkpoint
+from robot_ac.errors import RobotAcError
+from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint, save_checkpoint
 from robot_ac.runners.runner import RunnerSummary
 from robot_ac.runners.metrics import record_iteration, remaining_seconds
 from robot_ac.runners.plots import plot_training
@@ -33,9 +34,11 @@ class _RunLogger(Logger):
     """rsl_rl's logger (TensorBoard) with a one-line console summary and a CSV of the learning curve."""
 
     def __init__(self, *args: Any, run: RunDirectory | None, verbose: bool, plot_every: int, title: str,
-                 success_rate: Callable[[], float | None], **kwargs: Any) -> None:
+                 success_rate: Callable[[], float | None], curriculum_level: Callable[[], float | None],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.success_rate = success_rate
+        self.curriculum_level = curriculum_level
         self.run = run
         self.verbose = verbose
         self.plot_every = plot_every
@@ -62,7 +65,7 @@ class _RunLogger(Logger):
                          mean_return=mean_return, mean_length=mean_length, steps_per_s=rate,
                          wall_time_s=time.monotonic() - self._started, eta_s=eta, title=self.title,
                          plot=done % self.plot_every == 0 or it + 1 == total_it, quiet=self.verbose,
-                         success_rate=self.success_rate())
+                         success_rate=self.success_rate(), curriculum_level=self.curriculum_level())
         self._check_deadline()
 
     def _check_deadline(self) -> None:
@@ -77,8 +80,9 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
 
     def __init__(self, env: VecEnv, train_cfg: dict, run: RunDirectory | None, device: str,
                  checkpoint_infos: dict[str, Any], settings: dict[str, Any] | None = None, verbose: bool = False,
-                 plot_every: int = 10) -> None:
+                 plot_every: int = 10, critic_warmup_iterations: int = 0) -> None:
         super().__init__(env, train_cfg, log_dir=str(run.path) if run else None, device=device)
+        self.critic_warmup_iterations = critic_warmup_iterations
         self.run = run
         self.checkpoint_infos = checkpoint_infos
         self.settings = settings or {"rsl_rl": train_cfg}
@@ -89,6 +93,7 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
             gpu_global_rank=self.gpu_global_rank, device=self.device,
             run=run, verbose=verbose, plot_every=plot_every, title=checkpoint_infos["interface"]["task"],
             success_rate=lambda: getattr(self.env, "recent_success_rate", None),
+            curriculum_level=lambda: getattr(self.env, "curriculum_level", None),
         )
         # rsl_rl stores the git diff of its own package; the user's project is what matters here.
         self.logger.git_status_repos = [str(Path(__file__).resolve())]
@@ -99,12 +104,50 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         writes the final checkpoint. Episodes start at random lengths (rsl_rl's decorrelation) unless told not to."""
         self.logger.deadline = deadline
         try:
-            super().learn(num_learning_iterations, init_at_random_ep_len)
+            warmup = min(max(0, self.critic_warmup_iterations - self.current_learning_iteration),
+                         num_learning_iterations)
+            if warmup:
+                with self._actor_frozen():
+                    super().learn(warmup, init_at_random_ep_len)
+                self.current_learning_iteration += 1  # rsl_rl leaves it at the last iteration done
+                init_at_random_ep_len = False
+            if num_learning_iterations > warmup:
+                super().learn(num_learning_iterations - warmup, init_at_random_ep_len)
         except TimeBudgetReached:
             self.save(f"model_{self.current_learning_iteration}.pt")
             if self.logger.writer is not None:
                 self.logger.stop_logging_writer()
             print(f"wall-clock budget reached after iteration {self.current_learning_iteration}", flush=True)
+
+    @contextlib.contextmanager
+    def _actor_frozen(self):
+        """Only the critic learns inside (PPO's actor loss has no gradient), at a fixed learning rate: the adaptive
+        schedule would read the zero KL of a frozen actor as room to raise it."""
+        actor, schedule = self.alg.actor, self.alg.schedule
+        for parameter in actor.parameters():
+            parameter.requires_grad_(False)
+        self.alg.schedule = "fixed"
+        print(f"critic warm-up: {self.critic_warmup_iterations} iterations with the actor frozen", flush=True)
+        try:
+            yield
+        finally:
+            for parameter in actor.parameters():
+                parameter.requires_grad_(True)
+            self.alg.schedule = schedule
+
+    def load_initial_actor(self, run: Path | str) -> dict[str, Any]:
+        """Start the actor from another run's (a distilled student or a PPO run of this task's observations);
+        what this run records about it."""
+        path = find_checkpoint(run)
+        state = load_checkpoint(path, map_location=self.device)
+        try:
+            self.alg.actor.load_state_dict(state["actor_state_dict"], strict=True)
+        except RuntimeError as exc:
+            raise RobotAcError(f"--init-actor '{path}': its actor does not fit this task's policy observations and "
+                               f"network ({exc})") from exc
+        print(f"actor initialised from {path}", flush=True)
+        return {"checkpoint": str(path.resolve()), "task": state["infos"]["interface"]["task"],
+                "iteration": int(state["iter"])}
 
     def summary(self) -> RunnerSummary:
         return RunnerSummary(iterations=self.current_learning_iteration + 1,
@@ -119,6 +162,9 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         state = self._algorithm_state()
         state["iter"] = self.current_learning_iteration
         state["infos"] = {**self.checkpoint_infos, **(infos or {})}
+        curriculum = getattr(self.env, "curriculum_state", None)
+        if curriculum is not None and curriculum():
+            state["infos"]["curriculum"] = curriculum()
         save_checkpoint(self.run.checkpoints / Path(path).name, state)
 
     def load(self, path: str | Path, load_cfg: dict | None = None, strict: bool = True,
@@ -126,6 +172,8 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         """Resume: weights, optimiser and the iteration counter (continues after the saved iteration)."""
         state = load_checkpoint(path, map_location=map_location or self.device)
         self._restore_algorithm(path, state, load_cfg, strict)
+        if "curriculum" in state["infos"] and hasattr(self.env, "load_curriculum_state"):
+            self.env.load_curriculum_state(state["infos"]["curriculum"])
         self.current_learning_iteration = state["iter"] + 1
         return state["infos"]
 

@@ -20,8 +20,8 @@ def read_metrics(csv_path: Path) -> dict[str, list[float]]:
 
 
 def plot_training(csv_path: Path, png_path: Path, title: str) -> Path:
-    """Mean episode return and length (and success rate, where the task reports it) against environment steps;
-    written atomically."""
+    """Mean episode return and length (and success rate and curriculum level, where the task has them) against
+    environment steps; written atomically."""
     plt = pyplot()
 
     metrics = read_metrics(csv_path)
@@ -31,9 +31,13 @@ def plot_training(csv_path: Path, png_path: Path, title: str) -> Path:
     fig, axes = plt.subplots(1, 3 if with_success else 2, figsize=(15 if with_success else 10, 3.8))
     ax_ret, ax_len = axes[:2]
     if with_success:
-        axes[2].plot(steps, success, color="tab:green")
+        axes[2].plot(steps, success, color="tab:green", label="success rate (last 200 episodes)")
+        level = metrics.get("curriculum_level", [])
+        if any(value == value for value in level):
+            axes[2].plot(steps, level, color="tab:purple", linestyle="--", label="curriculum level")
+        axes[2].legend(loc="upper left", fontsize=8)
         axes[2].set_xlabel("environment steps (thousands)")
-        axes[2].set_ylabel("success rate (last 200 episodes)")
+        axes[2].set_ylabel("share")
         axes[2].set_ylim(-0.02, 1.02)
         axes[2].grid(alpha=0.3)
     ax_ret.plot(steps, metrics.get("mean_return", []), color="tab:blue")

@@ -1,7 +1,8 @@
 """Visuotactile sensing on Warp (TacSL-style), CPU and CUDA, usable without Isaac Lab.
 
 * :func:`render_tactile_images` / :class:`TactileRenderer`: indentation map (mm) -> GelSight image (Taxim shading
-  with real calibration); the pure function shared by simulation, calibration and real-robot preprocessing.
+  with real calibration); the pure function shared by simulation, calibration and real-robot preprocessing. At the
+  calibration's resolution, or directly at a policy's smaller size (``RenderSettings.image_size``).
 * :class:`ForceField`: TacSL penalty force field on a taxel grid.
 * :class:`TactileSensor`: both, for gel pads on the bodies of a Newton model.
 * ``sim.tactile.isaaclab_sensor.VisuotactileSensorCfg``: the same as an Isaac Lab sensor (imported separately, so

@@ -2,7 +2,7 @@
 
     scene.left_tactile = VisuotactileSensorCfg(prim_path="{ENV_REGEX_NS}/Robot", body="panda_leftfinger",
                                                offset=VisuotactileSensorCfg.OffsetCfg(pos=..., rot=...))
-    env.scene["left_tactile"].data.rgb  # (num_envs, H, W, 3) uint8 torch, no copy
+    env.scene["left_tactile"].data.rgb  # (num_envs, H, W, 3) uint8 torch, no copy; H x W = cfg.image_size
 
 Updates at ``update_period`` like every Isaac Lab sensor; the work is :class:`sim.tactile.TactileSensor` on the
 Newton model and state Isaac Lab simulates.
@@ -27,11 +27,11 @@ from sim.tactile.sensor import TactileSensor
 @dataclass
 class VisuotactileData:
     rgb: object = None
-    """(num_envs, H, W, 3) uint8 tactile images (torch)."""
+    """(num_envs, H, W, 3) uint8 tactile images (torch); H x W: ``cfg.image_size``, by default the calibration's."""
     force_field: object = None
     """(num_envs, rows, cols, 3) float32 (f_x, f_y, f_n) per taxel, N, pad frame (torch)."""
     penetration: object = None
-    """(num_envs, H, W) float32 penetration into the gel, m (torch)."""
+    """(num_envs, H, W) float32 penetration into the gel at each image pixel's centre, m (torch)."""
     taxel_positions: object = field(default=None)
     """(rows, cols, 3) taxel centres in the pad frame, m (numpy)."""
 
@@ -73,7 +73,8 @@ class VisuotactileSensor(SensorBase):
             model, pads=pads, sensor=self.cfg.sensor, pad_offset=wp.transform(self.cfg.offset.pos, self.cfg.offset.rot),
             force_field=ForceFieldConfig(rows=self.cfg.taxels[0], cols=self.cfg.taxels[1], k_n=self.cfg.k_n,
                                          k_t=self.cfg.k_t, mu=self.cfg.mu),
-            render=RenderSettings(channel_order=self.cfg.channel_order) if self.cfg.render_images else None,
+            render=(RenderSettings(channel_order=self.cfg.channel_order, image_size=self.cfg.image_size)
+                    if self.cfg.render_images else None),
             felt=[f"*/{body}" for body in self.cfg.felt_bodies] or None)
         self._data.taxel_positions = self._sensor.taxel_positions
 
@@ -116,3 +117,7 @@ class VisuotactileSensorCfg(SensorBaseCfg):
     render_images: bool = True
     """Render GelSight images (off: force field and penetration only)."""
     channel_order: str = "rgb"
+    image_size: tuple[int, int] | None = None
+    """(rows, cols) of ``data.rgb`` and ``data.penetration``; None: the calibration's resolution (240 x 320 for
+    gs_mini). A size dividing it, e.g. the policy's (24, 32), renders the images directly at that size, close to the
+    block mean of the full-resolution image at a fraction of the cost (see ``sim.tactile.render``)."""

@@ -1,6 +1,7 @@
 """GelSight image rendering: indentation map (mm) -> RGB image, Taxim polynomial shading on Warp (CPU or CUDA).
 
-Pipeline, per sensor image (H x W pixels, the calibration's resolution):
+Pipeline, per sensor image (H x W pixels, the calibration's resolution unless ``RenderSettings.image_size`` asks for
+fewer, see "Coarse images" below):
 
 1. height map: the indentation (penetration, mm, >= 0) smoothed by a 5 x 5 binomial kernel ([1 4 6 4 1]/16 outer
    product, zero padding: TacSL's gel compliance), divided by mm/pixel, so heights are in pixels. Sign: Taxim's
@@ -23,7 +24,28 @@ drivers publish).
 No contact: a flat gel has zero gradient everywhere, i.e. bin (0, floor(pi / (2 pi / binm))); its image is
 ``bg + P_flat`` (not bg.jpg itself) and is computed once in float64. Every pixel whose gradient is exactly zero takes
 its value from that image, which makes the no-contact image exact; pixels farther than ``CONTACT_MARGIN_PX`` from
-any indentation are not visited at all (the image is copied there in bulk), so the cost follows the contact area. The difference image (``output="diff"``) is ``image - no_contact`` as int16, exactly zero there.
+any indentation are not visited at all (the image is copied there in bulk), so the cost follows the contact area. The
+difference image (``output="diff"``) is ``image - no_contact`` as int16, exactly zero there.
+
+Coarse images: a policy that block-averages the image (``TactilePreprocessing``) gets nearly the same input, at a
+fraction of the cost, from an image rendered directly at its size. With ``image_size = (rows, cols)`` dividing the
+calibration's H x W, each coarse pixel stands for a block of ``f_r x f_c = H / rows x W / cols`` calibration pixels:
+
+* the indentation map is rows x cols, sampled at the blocks' centres;
+* heights stay in calibration pixels and the central differences are divided by the factors, so gradients are per
+  calibration pixel, as the table was fitted;
+* the blur keeps its physical reach of 2 calibration pixels (:func:`blur_weights`: none from f = 3 on);
+* the polynomial is the block mean of the calibration pixels' polynomials: x, y the block centre's calibration
+  coordinates, plus the spread ``(f² - 1) / 12`` of x² and y² over the block;
+* the background is bg.jpg block-averaged, and the no-contact image is built from the same, so the difference is
+  still exactly zero without contact.
+
+At full resolution every factor is 1 and this is the pipeline above, bit for bit. Smooth indenters (spheres,
+cylinders) come out close to the block-averaged full-resolution image (``tests/test_tactile_render.py``). A step in
+the indentation (the edge of a flat face pressed into the gel) does not: point samples cannot place it within a coarse
+pixel, so its line spreads over the 2 pixels next to it with a saturated colour, where the full-resolution image
+shades a band of about 6 calibration pixels (measured for a 12 mm square peg pressed 0.5 mm into gs_mini: correlation
+with the block-averaged image 0.61 at 24 x 32, 0.65 at 48 x 64, 0.91 at 120 x 160).
 """
 
 from __future__ import annotations
@@ -42,6 +64,17 @@ from sim.tactile.presets import SensorPreset, get_preset
 BLUR_WEIGHTS = (1.0 / 16.0, 4.0 / 16.0, 6.0 / 16.0, 4.0 / 16.0, 1.0 / 16.0)
 
 
+def blur_weights(factor: int) -> tuple[float, ...]:
+    """The 5-tap smoothing kernel along an axis whose pixels each span ``factor`` calibration pixels: the binomial
+    sampled every ``factor`` calibration pixels and renormalised, so the gel's compliance keeps its physical reach of
+    2 calibration pixels. ``BLUR_WEIGHTS`` at full resolution, [1 6 1] / 8 at factor 2, no smoothing from factor 3 on
+    (the reach falls inside one coarse pixel). Wider kernels (e.g. the binomial's variance in coarse pixels spread
+    over 3 taps) match the block-averaged full-resolution image less well: the coarse central differences already
+    span 2 coarse pixels."""
+    taps = [BLUR_WEIGHTS[2 + k * factor] if abs(k * factor) <= 2 else 0.0 for k in range(-2, 3)]
+    return tuple(tap / sum(taps) for tap in taps)
+
+
 @dataclass(frozen=True)
 class RenderSettings:
     num_bins: int | None = None
@@ -51,6 +84,10 @@ class RenderSettings:
     channel_order: Literal["rgb", "bgr"] = "rgb"
     output: Literal["image", "diff"] = "image"
     """``image``: uint8 [N, H, W, 3]; ``diff``: int16 [N, H, W, 3] = image - no-contact image."""
+    image_size: tuple[int, int] | None = None
+    """(rows, cols) of the rendered images and of the indentation maps they take; None: the calibration's resolution
+    (240 x 320 for gs_mini). A smaller size must divide it, e.g. (24, 32): the image is then rendered directly at that
+    size, close to the block mean of the full-resolution image, at a cost that falls with the pixel count."""
 
 
 @dataclass(frozen=True)
@@ -199,15 +236,22 @@ def _scale(src: wp.array3d(dtype=float), scale: float, bounds: wp.array2d(dtype=
 
 
 @wp.func
+def _calibration_coordinate(i: int, factor: float) -> float:
+    """Calibration-pixel coordinate of the centre of coarse pixel ``i`` (``i`` itself at full resolution)."""
+    return (float(i) + 0.5) * factor - 0.5
+
+
+@wp.func
 def _clamp_index(i: int, size: int) -> int:
     # Gradients on the border reuse their inner neighbour (Taxim pads the gradient symmetrically).
     return wp.min(wp.max(i, 1), size - 2)
 
 
 @wp.kernel
-def _gradients(height: wp.array3d(dtype=float), bounds: wp.array2d(dtype=int), span: int,
-               gradient: wp.array3d(dtype=wp.vec2)):
-    """(dh/drow, dh/dcol) by central differences, pixels per pixel (only near contact; zero elsewhere)."""
+def _gradients(height: wp.array3d(dtype=float), row_scale: float, col_scale: float, bounds: wp.array2d(dtype=int),
+               span: int, gradient: wp.array3d(dtype=wp.vec2)):
+    """(dh/drow, dh/dcol) by central differences, calibration pixels per calibration pixel (only near contact; zero
+    elsewhere). ``row_scale``, ``col_scale``: 0.5 / (calibration pixels per image pixel) along each axis."""
     n, r, t = wp.tid()
     margin = CONTACT_MARGIN_PX - 1
     if not _row_active(bounds, n, r, margin):
@@ -215,32 +259,37 @@ def _gradients(height: wp.array3d(dtype=float), bounds: wp.array2d(dtype=int), s
     rc = _clamp_index(r, height.shape[1])
     for c in range(_col_start(bounds, n, t, span, margin), _col_stop(bounds, n, t, span, margin, height.shape[2])):
         cc = _clamp_index(c, height.shape[2])
-        gradient[n, r, c] = wp.vec2(0.5 * (height[n, rc + 1, c] - height[n, rc - 1, c]),
-                                    0.5 * (height[n, r, cc + 1] - height[n, r, cc - 1]))
+        gradient[n, r, c] = wp.vec2(row_scale * (height[n, rc + 1, c] - height[n, rc - 1, c]),
+                                    col_scale * (height[n, r, cc + 1] - height[n, r, cc - 1]))
 
 
 @wp.kernel
 def _shade(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(dtype=float), background: wp.array3d(dtype=float),
-           bins: int, swap_rb: int, bounds: wp.array2d(dtype=int), span: int, out: wp.array4d(dtype=wp.uint8)):
+           bins: int, swap_rb: int, factors: wp.vec2, bounds: wp.array2d(dtype=int), span: int,
+           out: wp.array4d(dtype=wp.uint8)):
     """Pixels near contact with a non-zero gradient get the polynomial colour; ``out`` already holds the
-    no-contact image everywhere else."""
+    no-contact image everywhere else. ``factors``: calibration pixels per image pixel along rows and columns; the
+    polynomial is its mean over each pixel's block of calibration pixels."""
     n, r, t = wp.tid()
     margin = CONTACT_MARGIN_PX - 1
     if not _row_active(bounds, n, r, margin):
         return
     binm = float(bins - 1)
-    y = float(r)
+    y = _calibration_coordinate(r, factors[0])
+    spread_y = (factors[0] * factors[0] - 1.0) / 12.0
+    spread_x = (factors[1] * factors[1] - 1.0) / 12.0
     for c in range(_col_start(bounds, n, t, span, margin), _col_stop(bounds, n, t, span, margin, out.shape[2])):
         g = gradient[n, r, c]
         slope = wp.length(g)
         if slope > 0.0:
             i = wp.min(int(wp.floor(wp.atan(slope) / (0.5 * wp.pi / binm))), bins - 1)
             j = wp.min(int(wp.floor((wp.atan2(g[0], g[1]) + wp.pi) / (2.0 * wp.pi / binm))), bins - 1)
-            x = float(c)
+            x = _calibration_coordinate(c, factors[1])
             for ch in range(3):
                 value = background[r, c, ch] + (tables[ch, i, j, 0] * x * x + tables[ch, i, j, 1] * y * y
                                                 + tables[ch, i, j, 2] * x * y + tables[ch, i, j, 3] * x
-                                                + tables[ch, i, j, 4] * y + tables[ch, i, j, 5])
+                                                + tables[ch, i, j, 4] * y + tables[ch, i, j, 5]
+                                                + tables[ch, i, j, 0] * spread_x + tables[ch, i, j, 1] * spread_y)
                 out_ch = ch
                 if swap_rb == 1:
                     out_ch = 2 - ch
@@ -248,7 +297,8 @@ def _shade(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(dtype=float),
 
 
 class TactileRenderer:
-    """Batched renderer for one sensor model: ``renderer.render(indentation [N, H, W] mm) -> [N, H, W, 3]``."""
+    """Batched renderer for one sensor model: ``renderer.render(indentation [N, H, W] mm) -> [N, H, W, 3]``, with
+    H x W = :attr:`image_size`."""
 
     def __init__(self, sensor: str | SensorPreset = "gs_mini", settings: RenderSettings = RenderSettings(),
                  device: str = "cpu", calibration_dir: str | Path | None = None) -> None:
@@ -263,22 +313,49 @@ class TactileRenderer:
         self.bins = settings.num_bins or calibration.bins
         if not 2 <= self.bins <= calibration.bins:
             raise RobotAcError(f"num_bins = {self.bins}: expected 2..{calibration.bins} for this calibration")
-        self.no_contact_rgb = self._flat_image(calibration)
+        self.image_size = self._image_size(settings.image_size)
+        """(rows, cols) of the images and of the indentation maps."""
+        self.factors = (height // self.image_size[0], width // self.image_size[1])
+        """Calibration pixels per image pixel along rows and columns (1, 1 at full resolution)."""
+        background = calibration.background_rgb.reshape(self.image_size[0], self.factors[0], self.image_size[1],
+                                                        self.factors[1], 3).mean(axis=(1, 3))
+        self.no_contact_rgb = self._flat_image(calibration.tables, background)
         """The image of an untouched gel, [H, W, 3] uint8 RGB: bg + the zero-gradient polynomial."""
         self._tables = wp.array(calibration.tables.astype(np.float32), dtype=float, device=device)
-        self._background = wp.array(calibration.background_rgb.astype(np.float32), dtype=float, device=device)
-        self._weights = wp.array(np.array(BLUR_WEIGHTS, dtype=np.float32), dtype=float, device=device)
+        self._background = wp.array(background.astype(np.float32), dtype=float, device=device)
+        weights = [blur_weights(factor) for factor in self.factors]
+        self._blur = settings.blur and any(w[2] != 1.0 for w in weights)
+        """False where no axis has smoothing to apply: from 3 calibration pixels per image pixel on, the gel's reach
+        of 2 calibration pixels stays inside one image pixel."""
+        self._row_weights, self._col_weights = (wp.array(np.array(w, dtype=np.float32), dtype=float, device=device)
+                                                for w in weights)
         self._buffers: dict[int, tuple[wp.array, wp.array, wp.array, wp.array, wp.array]] = {}
-        """Per batch size: blur scratch, height map (pixels), gradients, contact bounds, tiled no-contact images."""
+        """Per batch size: blur scratch, height map (calibration pixels), gradients, contact bounds, tiled no-contact
+        images."""
         # One thread per row on the CPU (per-thread overhead dominates there), one per pixel on a GPU.
-        self._span = self.preset.width if wp.get_device(device).is_cpu else 1
+        self._span = self.image_size[1] if wp.get_device(device).is_cpu else 1
 
-    def _flat_image(self, calibration: Calibration) -> np.ndarray:
-        rows, cols = np.meshgrid(np.arange(self.preset.height, dtype=np.float64),
-                                 np.arange(self.preset.width, dtype=np.float64), indexing="ij")
-        features = np.stack([cols**2, rows**2, cols * rows, cols, rows, np.ones_like(rows)], axis=-1)
-        coefficients = calibration.tables[:, 0, flat_direction_bin(self.bins)]  # [3, 6]
-        image = calibration.background_rgb + features @ coefficients.T
+    def _image_size(self, image_size: tuple[int, int] | None) -> tuple[int, int]:
+        full = (self.preset.height, self.preset.width)
+        if image_size is None:
+            return full
+        size = tuple(image_size)
+        if (len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size)
+                or full[0] % size[0] or full[1] % size[1]):
+            raise RobotAcError(f"image_size = {image_size} (rows, cols) does not divide the calibration resolution "
+                               f"{full[0]} x {full[1]} of sensor '{self.preset.name}': rows must divide {full[0]} and "
+                               f"cols {full[1]}, e.g. ({full[0] // 10}, {full[1] // 10}) or "
+                               f"({full[0] // 5}, {full[1] // 5})")
+        return size
+
+    def _flat_image(self, tables: np.ndarray, background: np.ndarray) -> np.ndarray:
+        """bg + the zero-gradient polynomial, in float64, with the features' block means as :func:`_shade` uses."""
+        (rows, factor_rows), (cols, factor_cols) = zip(self.image_size, self.factors)
+        y, x = np.meshgrid((np.arange(rows, dtype=np.float64) + 0.5) * factor_rows - 0.5,
+                           (np.arange(cols, dtype=np.float64) + 0.5) * factor_cols - 0.5, indexing="ij")
+        features = np.stack([x**2 + (factor_cols**2 - 1) / 12, y**2 + (factor_rows**2 - 1) / 12, x * y, x, y,
+                             np.ones_like(y)], axis=-1)
+        image = background + features @ tables[:, 0, flat_direction_bin(self.bins)].T
         return np.clip(np.floor(image + 0.5), 0, 255).astype(np.uint8)
 
     @property
@@ -290,7 +367,7 @@ class TactileRenderer:
         array = np.asarray(indentation, dtype=np.float32)
         if array.ndim == 2:
             array = array[None]
-        expected = (self.preset.height, self.preset.width)
+        expected = self.image_size
         if array.ndim != 3 or array.shape[1:] != expected:
             raise RobotAcError(f"indentation map has shape {np.shape(indentation)}, expected [H, W] or [N, H, W] "
                                f"with H x W = {expected[0]} x {expected[1]} for sensor '{self.preset.name}'")
@@ -314,20 +391,21 @@ class TactileRenderer:
             wp.launch(_contact_bounds_atomic, dim=indentation_mm.shape, inputs=[indentation_mm], outputs=[bounds],
                       device=self.device)
         scale = 1.0 / self.preset.mm_per_pixel
-        if self.settings.blur:
-            wp.launch(_blur_rows, dim=dim, inputs=[indentation_mm, self._weights, scale, bounds, self._span],
+        if self._blur:
+            wp.launch(_blur_rows, dim=dim, inputs=[indentation_mm, self._row_weights, scale, bounds, self._span],
                       outputs=[tmp], device=self.device)
-            wp.launch(_blur_cols, dim=dim, inputs=[tmp, self._weights, bounds, self._span], outputs=[height],
+            wp.launch(_blur_cols, dim=dim, inputs=[tmp, self._col_weights, bounds, self._span], outputs=[height],
                       device=self.device)
         else:
             wp.launch(_scale, dim=dim, inputs=[indentation_mm, scale, bounds, self._span], outputs=[height],
                       device=self.device)
-        wp.launch(_gradients, dim=dim, inputs=[height, bounds, self._span], outputs=[gradient], device=self.device)
+        wp.launch(_gradients, dim=dim, inputs=[height, 0.5 / self.factors[0], 0.5 / self.factors[1], bounds,
+                                               self._span], outputs=[gradient], device=self.device)
         return gradient
 
     def _batch_buffers(self, n: int) -> tuple[wp.array, wp.array, wp.array, wp.array, wp.array]:
         if n not in self._buffers:
-            shape = (n, self.preset.height, self.preset.width)
+            shape = (n, *self.image_size)
             tiled = np.ascontiguousarray(np.broadcast_to(self.no_contact_image, (*shape, 3)))
             self._buffers[n] = (wp.zeros(shape, dtype=float, device=self.device),
                                 wp.zeros(shape, dtype=float, device=self.device),
@@ -344,7 +422,8 @@ class TactileRenderer:
         rows, cols = indentation_mm.shape[1:]
         dim = (indentation_mm.shape[0], rows, (cols + self._span - 1) // self._span)
         wp.launch(_shade, dim=dim, inputs=[gradient, self._tables, self._background, self.bins,
-                                           int(self.settings.channel_order == "bgr"), bounds, self._span],
+                                           int(self.settings.channel_order == "bgr"), wp.vec2(*self.factors),
+                                           bounds, self._span],
                   outputs=[out], device=self.device)
         return out
 

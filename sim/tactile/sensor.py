@@ -4,6 +4,9 @@
     sensor.update(state)   # fills sensor.rgb (n_pads, H, W, 3) uint8, sensor.force_field (n_pads, 10, 10, 3) N,
                            # sensor.penetration (n_pads, H, W) m; all Warp arrays on the model's device
 
+H x W is the calibration's resolution, or ``render=RenderSettings(image_size=(24, 32))`` for images rendered
+directly at a policy's smaller size (penetration sampled at the coarse pixels' centres; see ``sim.tactile.render``).
+
 Each pad is the gel surface of a body, at ``pad_offset`` in the body frame (z out of the gel, x along image columns;
 see ``geometry``). The bodies it feels are the model's sphere, box, capsule and cylinder shapes on other bodies (or
 static), and triangle-mesh shapes (through ``wp.Mesh`` ray queries), in the pad's world; SDF volumes are not felt
@@ -126,9 +129,9 @@ class TactileSensor:
 
         n = len(pad_bodies)
         self.renderer = TactileRenderer(self.preset, render, device=str(self.device)) if render else None
-        shape = (n, self.preset.height, self.preset.width)
+        shape = (n, *self.renderer.image_size) if self.renderer else (n, self.preset.height, self.preset.width)
         self.penetration = wp.zeros(shape, dtype=float, device=self.device)
-        """Penetration into the gel per image pixel (m), (n_pads, H, W)."""
+        """Penetration into the gel at each image pixel's centre (m), (n_pads, H, W)."""
         self._penetration_mm = wp.zeros(shape, dtype=float, device=self.device)
         self._pixel_body = wp.zeros(shape, dtype=int, device=self.device)
         self.rgb = wp.zeros((*shape, 3), dtype=wp.uint8, device=self.device) if render else None

@@ -27,7 +27,7 @@ import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, RigidObjectCfg
 from isaaclab.controllers import OperationalSpaceControllerCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
-from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg, SceneEntityCfg
+from isaaclab.managers import CurriculumTermCfg, EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg, SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.utils import configclass
@@ -41,6 +41,10 @@ from sim.tasks.peg_insertion import mdp as peg_mdp
 from sim.tasks.peg_insertion.fixtures import write_socket_usd
 from sim.tasks.peg_insertion.settings import (DECIMATION, EPISODE_STEPS, GEL_PROUD, PAD_FRICTION, PHYSICS_SUBSTEPS,
                                               SIM_DT, TACTILE_SENSORS, PegTaskSettings, start_pose)
+
+ENGAGED_HEIGHT = 0.003
+"""How far above the fixture's walls (m) the peg's bottom counts as engaged, over the hole."""
+
 
 def _pad(body: str, side: float) -> VisuotactileSensorCfg:
     """A gel pad on a Panda fingertip. ``side`` is +1 for the left finger (pad face at y = +1.5 mm in its frame,
@@ -107,12 +111,15 @@ class ActionsCfg:
 
 @configclass
 class RewardsCfg:
-    """Weights are per second (Isaac Lab multiplies them by the 1/60 s step): a one-step event of weight 300 is worth
-    5; a second seated is worth 5 plus the 3 of being at the goal."""
+    """Factory's reward: three keypoint bells (long, middle and short reach), an engagement bonus and a success
+    bonus per step, here seated worth the most. Weights are per second (Isaac Lab multiplies them by the 1/60 s
+    step): the bells peak at 1/6 + 1/4 + 1/2, engaged adds 1 and seated 4; a drop costs 5 (weight 300 for one step)."""
 
-    keypoints_coarse = RewardTermCfg(func=peg_mdp.keypoint_progress, weight=1.0, params={"scale": 0.05})
-    keypoints_fine = RewardTermCfg(func=peg_mdp.keypoint_progress, weight=2.0, params={"scale": 0.005})
-    seated = RewardTermCfg(func=peg_mdp.seated, weight=5.0)
+    keypoints_far = RewardTermCfg(func=peg_mdp.keypoint_bell, weight=1.0, params={"a": 5.0, "b": 4.0})
+    keypoints_near = RewardTermCfg(func=peg_mdp.keypoint_bell, weight=1.0, params={"a": 50.0, "b": 2.0})
+    keypoints_fine = RewardTermCfg(func=peg_mdp.keypoint_bell, weight=1.0, params={"a": 100.0, "b": 0.0})
+    engaged = RewardTermCfg(func=peg_mdp.peg_engaged, weight=1.0)
+    seated = RewardTermCfg(func=peg_mdp.seated, weight=4.0)
     dropped = RewardTermCfg(func=mdp.is_terminated_term, weight=-300.0, params={"term_keys": ["dropped"]})
     action_rate = RewardTermCfg(func=mdp.action_rate_l2, weight=-0.05)
 
@@ -134,8 +141,17 @@ class EventsCfg:
                                         "static_friction_range": (PAD_FRICTION, PAD_FRICTION),
                                         "dynamic_friction_range": (PAD_FRICTION, PAD_FRICTION),
                                         "restitution_range": (0.0, 0.0), "num_buckets": 1})
-    reset_fixture = EventTermCfg(func=peg_mdp.reset_fixture, mode="reset")
+    # In this order: below full difficulty the fixture is placed relative to the held peg.
     reset_peg_in_hand = EventTermCfg(func=peg_mdp.reset_peg_in_hand, mode="reset")
+    reset_fixture = EventTermCfg(func=peg_mdp.reset_fixture, mode="reset")
+
+
+@configclass
+class CurriculumCfg:
+    """Training only (``EnvOptions.curriculum``): evaluation and play see the task at full difficulty."""
+
+    start = CurriculumTermCfg(func=peg_mdp.start_curriculum,
+                              params={"window": 64, "raise_above": 0.75, "lower_below": 0.5, "step": 0.1})
 
 
 @configclass
@@ -146,6 +162,7 @@ class PegEnvCfg(ManagerBasedRLEnvCfg):
     rewards: RewardsCfg = RewardsCfg()
     terminations: TerminationsCfg = TerminationsCfg()
     events: EventsCfg = EventsCfg()
+    curriculum: CurriculumCfg | None = None
 
 
 def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
@@ -212,14 +229,21 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
         pad.render_images = settings.tactile == "image"
 
     length = {"peg_length": peg.length}
-    cfg.rewards.keypoints_coarse.params.update(length)
-    cfg.rewards.keypoints_fine.params.update(length)
+    for bell in (cfg.rewards.keypoints_far, cfg.rewards.keypoints_near, cfg.rewards.keypoints_fine):
+        bell.params.update(length)
+    cfg.rewards.engaged.params = {**length, "fixture_depth": settings.fixture.depth,
+                                  "lateral_tolerance": settings.fixture.hole / 2, "height": ENGAGED_HEIGHT}
     cfg.rewards.seated.params = {**length, "lateral_tolerance": settings.success_lateral,
                                  "height_tolerance": settings.success_height}
     cfg.events.peg_friction.params["static_friction_range"] = settings.friction_range
     cfg.events.peg_friction.params["dynamic_friction_range"] = settings.friction_range
     cfg.events.reset_fixture.params = {"nominal": settings.fixture_position, "xy_range": settings.fixture_xy_range,
-                                       "yaw_range": settings.fixture_yaw_range}
+                                       "yaw_range": settings.fixture_yaw_range, **length,
+                                       "fixture_depth": settings.fixture.depth,
+                                       "easy_xy_range": settings.easy_xy_range,
+                                       "easy_clearance": settings.easy_clearance}
+    if opts.curriculum:
+        cfg.curriculum = CurriculumCfg()
     cfg.events.reset_peg_in_hand.params = {"peg_side": peg.side, "grasp_height": settings.grasp_height,
                                            "offset_range": settings.in_hand_offset,
                                            "tilt_range": settings.in_hand_tilt, "squeeze": 0.0002,

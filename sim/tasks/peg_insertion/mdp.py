@@ -181,19 +181,34 @@ def tactile_force_field(env: ManagerBasedRLEnv, sensors: tuple[str, ...], scale:
 
 # --- reward, termination and success ----------------------------------------------------------------------------------
 
-def keypoint_progress(env: ManagerBasedRLEnv, peg_length: float, scale: float) -> torch.Tensor:
-    """1 at the goal, falling smoothly to 0 a few ``scale`` away: dense enough to pull the peg across the table,
-    steep enough near the goal to reward the last millimetres."""
-    return 1.0 - torch.tanh(keypoint_distance(env, peg_length) / scale)
+def keypoint_bell(env: ManagerBasedRLEnv, peg_length: float, a: float, b: float) -> torch.Tensor:
+    """Factory's keypoint reward ``1 / (exp(a d) + b + exp(-a d))`` of the mean keypoint distance d (m): peaks at
+    ``1 / (2 + b)`` at the goal; ``a`` sets its reach (5: tens of cm, 100: a centimetre)."""
+    distance = keypoint_distance(env, peg_length)
+    return 1.0 / (torch.exp(a * distance) + b + torch.exp(-a * distance))
+
+
+def peg_engaged(env: ManagerBasedRLEnv, peg_length: float, fixture_depth: float, lateral_tolerance: float,
+                height: float) -> torch.Tensor:
+    """Factory's engagement: the peg's bottom is over the hole (within ``lateral_tolerance`` of its axis) and less
+    than ``height`` above the top of the fixture's walls, i.e. entering the hole."""
+    local = _bottom_in_fixture(env, peg_length)
+    return ((torch.linalg.norm(local[:, :2], dim=-1) < lateral_tolerance)
+            & (local[:, 2] < fixture_depth + height)).float()
+
+
+def _bottom_in_fixture(env: ManagerBasedRLEnv, peg_length: float) -> torch.Tensor:
+    """The peg's bottom centre in the fixture frame (origin: top of the base plate at the hole's centre)."""
+    bottom = peg_bottom_w(env, peg_length)
+    fixture_pos, fixture_quat = _pose(env, "fixture")
+    return quat_apply(torch.cat([-fixture_quat[:, :3], fixture_quat[:, 3:]], dim=-1), bottom - fixture_pos)
 
 
 def peg_seated(env: ManagerBasedRLEnv, peg_length: float, lateral_tolerance: float,
                height_tolerance: float) -> torch.Tensor:
     """Success: the peg's bottom centre is within ``height_tolerance`` of the fixture's floor and within
     ``lateral_tolerance`` of the hole's axis."""
-    bottom = peg_bottom_w(env, peg_length)
-    fixture_pos, fixture_quat = _pose(env, "fixture")
-    local = quat_apply(torch.cat([-fixture_quat[:, :3], fixture_quat[:, 3:]], dim=-1), bottom - fixture_pos)
+    local = _bottom_in_fixture(env, peg_length)
     return (torch.linalg.norm(local[:, :2], dim=-1) < lateral_tolerance) & (local[:, 2] < height_tolerance)
 
 
@@ -240,16 +255,37 @@ def _env_indices(env: ManagerBasedRLEnv, env_ids) -> torch.Tensor:
     return torch.as_tensor(env_ids, device=env.device)
 
 
+def _lerp(easy: torch.Tensor | float, hard: torch.Tensor | float, level: float):
+    return easy + (hard - easy) * level
+
+
 def reset_fixture(env: ManagerBasedRLEnv, env_ids: torch.Tensor, nominal: tuple[float, float, float],
-                  xy_range: float, yaw_range: float) -> None:
-    """Put the fixture at ``nominal`` (env frame) plus a uniform offset in x, y and yaw."""
+                  xy_range: float, yaw_range: float, peg_length: float, fixture_depth: float,
+                  easy_xy_range: float, easy_clearance: float, level: float = 1.0) -> None:
+    """Put the fixture at ``nominal`` (env frame) plus a uniform offset in x, y and yaw: the task (``level`` 1).
+
+    Below level 1 (:class:`start_curriculum`) the fixture moves towards the held peg (it runs after
+    :func:`reset_peg_in_hand`): at level 0 the hole is right under the peg (within ``easy_xy_range``), turned as the
+    peg is, and its walls' top ``easy_clearance`` below the peg's bottom (negative: the peg starts that far inside,
+    IndustReal's start); in between, every quantity is interpolated linearly.
+    """
     env_ids = _env_indices(env, env_ids)
     count = len(env_ids)
     pos = torch.tensor(nominal, device=env.device).repeat(count, 1) + env.scene.env_origins[env_ids]
-    pos[:, :2] += sample_uniform(-xy_range, xy_range, (count, 2), env.device)
+    yaw = sample_uniform(-yaw_range, yaw_range, (count,), env.device)
+    if level < 1.0:
+        peg_pos, peg_quat = (x[env_ids] for x in _pose(env, "peg"))
+        bottom = peg_pos + quat_apply(peg_quat, torch.tensor((0.0, 0.0, -peg_length / 2), device=env.device)
+                                      .expand(count, 3))
+        peg_x = quat_apply(peg_quat, torch.tensor((1.0, 0.0, 0.0), device=env.device).expand(count, 3))
+        pos[:, :2] = _lerp(bottom[:, :2], pos[:, :2], level)
+        pos[:, 2] = _lerp(bottom[:, 2] - fixture_depth - easy_clearance, pos[:, 2], level)
+        yaw = _lerp(torch.atan2(peg_x[:, 1], peg_x[:, 0]), yaw, level)
+    spread = _lerp(easy_xy_range, xy_range, level)
+    pos[:, :2] += sample_uniform(-spread, spread, (count, 2), env.device)
     zeros = torch.zeros(count, device=env.device)
-    quat = quat_from_euler_xyz(zeros, zeros, sample_uniform(-yaw_range, yaw_range, (count,), env.device))
-    env.scene["fixture"].write_root_pose_to_sim_index(root_pose=torch.cat([pos, quat], dim=-1), env_ids=env_ids)
+    env.scene["fixture"].write_root_pose_to_sim_index(root_pose=torch.cat([pos, quat_from_euler_xyz(zeros, zeros, yaw)],
+                                                                          dim=-1), env_ids=env_ids)
 
 
 def reset_peg_in_hand(env: ManagerBasedRLEnv, env_ids: torch.Tensor, peg_side: float, grasp_height: float,
@@ -286,6 +322,57 @@ def reset_peg_in_hand(env: ManagerBasedRLEnv, env_ids: torch.Tensor, peg_side: f
     peg = env.scene["peg"]
     peg.write_root_pose_to_sim_index(root_pose=torch.cat([pos, quat], dim=-1), env_ids=env_ids)
     peg.write_root_velocity_to_sim_index(root_velocity=torch.zeros(count, 6, device=env.device), env_ids=env_ids)
+
+
+# --- curriculum ---------------------------------------------------------------------------------------------------
+
+class start_curriculum(ManagerTermBase):
+    """IndustReal's start curriculum as one difficulty level in [0, 1] for every env: 0 starts the peg partly
+    inserted (or just above the plate), aligned with the hole and untilted in hand; 1 is the task as evaluated
+    (:func:`reset_fixture`'s offsets, the full in-hand tilt). Every ``window`` finished episodes the level rises by
+    ``step`` if more than ``raise_above`` of them succeeded and falls by ``step`` below ``lower_below``.
+
+    :meth:`state` / :meth:`load_state` carry the level and the open window into checkpoints, so a resumed run goes on
+    where it stopped; the curriculum manager logs the level (``Curriculum/start/level``) and the window's success.
+    """
+
+    def __init__(self, cfg, env: ManagerBasedRLEnv):
+        super().__init__(cfg, env)
+        self.level = 0.0
+        self.successes = 0
+        self.episodes = 0
+        self.window_success = float("nan")
+        self.full_tilt = float(env.event_manager.get_term_cfg("reset_peg_in_hand").params["tilt_range"])
+        self._apply(env)
+
+    def _apply(self, env: ManagerBasedRLEnv) -> None:
+        env.event_manager.get_term_cfg("reset_fixture").params["level"] = self.level
+        env.event_manager.get_term_cfg("reset_peg_in_hand").params["tilt_range"] = self.level * self.full_tilt
+
+    def state(self) -> dict[str, float | int]:
+        return {"level": self.level, "successes": self.successes, "episodes": self.episodes}
+
+    def load_state(self, state: dict[str, float | int]) -> None:
+        self.level = float(state["level"])
+        self.successes, self.episodes = int(state["successes"]), int(state["episodes"])
+        self._apply(self._env)
+
+    def __call__(self, env: ManagerBasedRLEnv, env_ids, window: int, raise_above: float, lower_below: float,
+                 step: float) -> dict[str, float]:
+        ids = _env_indices(env, env_ids)
+        ended = ids[env.episode_length_buf[ids] > 0]  # the resets at start-up end no episode
+        if len(ended):
+            self.successes += int(task_success(env)[ended].sum())
+            self.episodes += len(ended)
+        if self.episodes >= window:
+            self.window_success = self.successes / self.episodes
+            if self.window_success > raise_above:
+                self.level = min(1.0, self.level + step)
+            elif self.window_success < lower_below:
+                self.level = max(0.0, self.level - step)
+            self.successes = self.episodes = 0
+            self._apply(env)
+        return {"level": self.level, "window_success": self.window_success}
 
 
 # --- actions ------------------------------------------------------------------------------------------------------

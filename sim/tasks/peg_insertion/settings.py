@@ -46,6 +46,10 @@ class PegTaskSettings:
     fixture_xy_range: float = 0.01
     """Uniform fixture position randomisation, +- m."""
     fixture_yaw_range: float = math.radians(3.0)
+    easy_xy_range: float = 0.0005
+    """Fixture offset from the held peg's axis at the curriculum's easiest level, +- m (inside the clearance)."""
+    easy_clearance: float = -0.005
+    """Height of the peg's bottom above the fixture's walls at the curriculum's easiest level, m: 5 mm inserted."""
     fixture_estimate_error: float = 0.002
     """Error of the observed fixture position, +- m, drawn per episode."""
     in_hand_offset: tuple[float, float] = (0.002, 0.003)
@@ -110,4 +114,4 @@ def start_pose(settings: PegTaskSettings) -> dict[str, float]:
 
 INSERT = PegTaskSettings()
 PLACE = PegTaskSettings(fixture=SocketGeometry(depth=0.0), success_lateral=0.005, success_height=0.003,
-                        fixture_xy_range=0.02)
+                        fixture_xy_range=0.02, easy_xy_range=0.002, easy_clearance=0.001)

@@ -78,6 +78,18 @@ def _interface(name: str, settings: PegTaskSettings) -> PolicyInterface:
         tactile=tactile)
 
 
+def _expert_teacher(settings: PegTaskSettings) -> dict:
+    """The scripted expert as a distillation teacher on the critic group (the privileged view's observations)."""
+    offsets, at = {}, 0
+    for term in _interface("privileged", settings.as_teacher()).observations:
+        offsets[term.name] = at
+        at += term.size
+    return {"class_name": "sim.tasks.peg_insertion.expert:PegExpertModel",
+            "fixture_pose_at": offsets["fixture_pose"], "peg_pose_at": offsets["peg_pose"],
+            "peg_length": settings.peg.length, "fixture_depth": settings.fixture.depth,
+            "position_scale": settings.position_scale, "rotation_scale": settings.rotation_scale}
+
+
 def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
     def make_gym_env(opts: EnvOptions):
         from isaaclab.envs import ManagerBasedRLEnv
@@ -100,7 +112,7 @@ def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
         ppo=PpoConfig(num_steps_per_env=32, actor_hidden_dims=(128, 128), critic_hidden_dims=(128, 128),
                       num_learning_epochs=5, learning_rate=3e-4, entropy_coef=0.002, init_noise_std=0.5,
                       obs_normalization=True, clip_actions=1.0),
-        max_iterations=500, num_envs=16,
+        max_iterations=500, num_envs=16, expert_teacher=_expert_teacher(settings),
         success_metric=f"peg bottom within {settings.success_height * 1000:.0f} mm of the fixture floor and "
                        f"{settings.success_lateral * 1000:.0f} mm of the hole's axis at the end of the episode ({EPISODE_STEPS} steps, "
                        f"{EPISODE_STEPS / 60:.2f} s)")
