@@ -37,9 +37,9 @@ def run(options: BenchOptions) -> Path | None:
     if isinstance(options, BenchAacd):
         from benchmarks.aacd import bench_aacd
 
-        return bench_aacd(options.out_dir, options.task, options.num_envs, options.teacher_minutes,
-                          options.student_minutes, options.eval_episodes, teacher=options.teacher,
-                          students=options.students)
+        return bench_aacd(options.out_dir, options.runs_root, options.task, options.parts, options.num_envs,
+                          options.minutes, options.seeds, options.eval_episodes, existing_run=options.run,
+                          zoo=options.zoo)
     if isinstance(options, BenchAlgos):
         from benchmarks.algos import bench_algos
 

@@ -95,19 +95,26 @@ class BenchAlgos:
 
 @dataclass
 class BenchAacd:
-    """TacSL's comparison on a peg task: a privileged teacher, then AACD (image, force field), AAC from scratch,
-    DAgger and behaviour cloning students with the same budget; success curves, evaluated success rates with
-    confidence intervals, and the task's env-steps/s with and without tactile sensing."""
+    """TacSL's comparison on a peg task, in parts (one training run each, then its evaluation): a teacher distilled
+    from the scripted expert and its PPO fine-tune, then DAgger, BC, recurrent DAgger, AACD (frozen and fine-tuned
+    critic) and AAC-from-scratch students of the force-field and image views; `throughput` times the three views.
+    Every part writes its JSON + PNG; the report gathers the latest of every part and seed (no --parts: report only)."""
 
     task: Literal["franka-peg-place", "franka-peg-insert"] = "franka-peg-place"
+    parts: tuple[str, ...] = ()
+    """Parts to run, in order (see `benchmarks/aacd.py`): teacher, teacher-ppo, dagger-force-field, bc-force-field,
+    dagger-gru-force-field, aacd-force-field, aacd-ft-force-field, aac-force-field, the same for -image, throughput."""
     num_envs: int = 32
-    teacher: Path | None = None
-    """An existing teacher run on ``<task>-privileged``; none: train one for --teacher-minutes."""
-    teacher_minutes: float = 25.0
-    student_minutes: float = 10.0
-    """Wall-clock budget of each student."""
-    students: tuple[str, ...] = ("aacd-image", "aacd-force-field", "aac-image", "dagger-image", "bc-image")
-    eval_episodes: int = 32
+    minutes: float = 20.0
+    """Wall-clock training budget of each part."""
+    seeds: tuple[int, ...] = (1,)
+    eval_episodes: int = 64
+    run: Path | None = None
+    """Evaluate this existing run as the (single) part instead of training it (the JSON records its command)."""
+    zoo: Path | None = None
+    """Also copy each part's exported policy into ZOO/<task view>/<part>-seed<k>/ with a README (e.g. policies)."""
+    runs_root: Path = Path("runs/bench-aacd")
+    """Where the parts' run directories stay (students use the teacher's; the zoo copies from them)."""
     out_dir: Path = Path("benchmarks/results")
 
 

@@ -52,17 +52,38 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> tuple[f
     return (low, high)
 
 
+class _OnnxPolicy:
+    """An exported policy under onnxruntime for a batch of envs; a recurrent one keeps a state per env, zeroed
+    where an episode ended (:meth:`reset`), as the robot runtime zeroes it at every start."""
+
+    def __init__(self, onnx_path: Path, device: str) -> None:
+        import onnxruntime as ort
+
+        self.manifest = load_manifest(onnx_path.parent / "manifest.json")
+        self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+        self.device = device
+        self.states = self.manifest.policy.recurrent_state
+        self.carried: dict[str, np.ndarray] = {}
+
+    def reset(self, env_ids: torch.Tensor) -> None:
+        for value in self.carried.values():
+            value[:, env_ids.cpu().numpy()] = 0.0
+
+    def __call__(self, obs: torch.Tensor) -> torch.Tensor:
+        policy = self.manifest.policy
+        batch = obs.shape[0]
+        if self.states and not self.carried:
+            self.carried = {s["input"]: np.zeros((s["shape"][0], batch, *s["shape"][2:]), dtype=np.float32)
+                            for s in self.states}
+        actions, *carried = self.session.run([policy.output_name, *(s["output"] for s in self.states)],
+                                             {policy.input_name: obs.cpu().numpy(), **self.carried})
+        self.carried = {s["input"]: value for s, value in zip(self.states, carried)}
+        return torch.from_numpy(actions).to(self.device)
+
+
 def _onnx_policy(onnx_path: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
-    import onnxruntime as ort
-
-    manifest = load_manifest(onnx_path.parent / "manifest.json")
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-
-    def act(obs: torch.Tensor) -> torch.Tensor:
-        actions = session.run([manifest.policy.output_name], {manifest.policy.input_name: obs.cpu().numpy()})[0]
-        return torch.from_numpy(actions).to(device)
-
-    return act, manifest.interface
+    policy = _OnnxPolicy(onnx_path, device)
+    return policy, policy.manifest.interface
 
 
 def load_policy(target: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
@@ -76,7 +97,32 @@ def load_policy(target: Path, device: str) -> tuple[PolicyFn, PolicyInterface]:
         return _onnx_policy(target / load_manifest(target / "manifest.json").policy.onnx, device)
     state = load_checkpoint(target)
     actor = rebuild_actor(state).to(device)
-    return (lambda obs: deterministic_actions(actor, obs)), PolicyInterface.from_dict(state["infos"]["interface"])
+    interface = PolicyInterface.from_dict(state["infos"]["interface"])
+    if getattr(actor, "is_recurrent", False):
+        return _RecurrentTorchPolicy(actor), interface
+    return (lambda obs: deterministic_actions(actor, obs)), interface
+
+
+class _RecurrentTorchPolicy:
+    """A recurrent checkpoint's actor over a batch of envs, its state zeroed where an episode ended."""
+
+    def __init__(self, actor: torch.nn.Module) -> None:
+        from tensordict import TensorDict
+
+        self.actor, self.tensordict = actor, TensorDict
+        (self.group,) = actor.obs_groups
+
+    def reset(self, env_ids: torch.Tensor) -> None:
+        if self.actor.rnn.hidden_state is not None:
+            dones = torch.zeros(self.batch, dtype=torch.bool, device=env_ids.device)
+            dones[env_ids] = True
+            with torch.inference_mode():  # the state was made there
+                self.actor.reset(dones)
+
+    def __call__(self, obs: torch.Tensor) -> torch.Tensor:
+        self.batch = obs.shape[0]
+        with torch.inference_mode():
+            return self.actor(self.tensordict({self.group: obs}, batch_size=[self.batch]))
 
 
 def rollout(env, policy: PolicyFn, episodes: int, first_per_env: bool = False) -> EpisodeStats:
@@ -95,6 +141,8 @@ def rollout(env, policy: PolicyFn, episodes: int, first_per_env: bool = False) -
         episode_return += rewards
         episode_length += 1
         done_ids = dones.nonzero(as_tuple=False).flatten()
+        if done_ids.numel() and hasattr(policy, "reset"):
+            policy.reset(done_ids)
         if done_ids.numel():
             success = extras.get("success")
             for i in done_ids.tolist():

@@ -1,5 +1,6 @@
 """The tactile sensor inside an Isaac Lab (Newton, CPU) scene: a pad on the Franka's left finger feels the right
-finger's pad when the gripper closes, and nothing when it opens; at full resolution and at a policy's image size."""
+finger's pad when the gripper closes, and nothing when it opens; at full resolution and at a policy's image size,
+with and without supersampling."""
 
 from __future__ import annotations
 
@@ -34,9 +35,11 @@ def test_franka_finger_pad_feels_the_other_finger():
                                                rot=(math.sqrt(0.5), 0.0, 0.0, math.sqrt(0.5))),
         taxels=(6, 8), k_n=1000.0)
     cfg.scene.left_tactile_coarse = cfg.scene.left_tactile.replace(image_size=(24, 32))
+    cfg.scene.left_tactile_supersampled = cfg.scene.left_tactile.replace(image_size=(24, 32), samples_per_pixel=4)
     env = ManagerBasedRLEnv(cfg)
     try:
         robot, sensor, coarse = env.scene["robot"], env.scene["left_tactile"], env.scene["left_tactile_coarse"]
+        supersampled = env.scene["left_tactile_supersampled"]
         fingers = [robot.joint_names.index(n) for n in ("panda_finger_joint1", "panda_finger_joint2")]
 
         def set_fingers(opening: float) -> None:
@@ -46,6 +49,7 @@ def test_franka_finger_pad_feels_the_other_finger():
             NewtonManager.forward()
             sensor.update(0.0, force_recompute=True)
             coarse.update(0.0, force_recompute=True)
+            supersampled.update(0.0, force_recompute=True)
 
         set_fingers(0.0)
         penetration = sensor.data.penetration
@@ -61,6 +65,10 @@ def test_franka_finger_pad_feels_the_other_finger():
         assert coarse.data.rgb.shape == (2, 24, 32, 3) and coarse.data.penetration.shape == (2, 24, 32)
         assert coarse.no_contact_image.shape == (24, 32, 3)
         assert (coarse.data.rgb != torch.from_numpy(np.ascontiguousarray(coarse.no_contact_image))).any()
+        assert supersampled._sensor.renderer.sample_size == (96, 128)
+        assert supersampled.data.rgb.shape == (2, 24, 32, 3) and supersampled.data.penetration.shape == (2, 24, 32)
+        assert float(supersampled.data.penetration.max()) == pytest.approx(0.0005, abs=2e-5)  # inside the face
+        assert (supersampled.data.rgb != torch.from_numpy(np.ascontiguousarray(coarse.no_contact_image))).any()
         set_fingers(0.04)
         assert float(sensor.data.penetration.max()) == 0.0
         assert float(sensor.data.force_field.abs().max()) == 0.0
@@ -68,5 +76,7 @@ def test_franka_finger_pad_feels_the_other_finger():
         assert torch.equal(sensor.data.rgb[0], no_contact)
         coarse_no_contact = torch.from_numpy(np.ascontiguousarray(coarse.no_contact_image))
         assert torch.equal(coarse.data.rgb, coarse_no_contact.expand_as(coarse.data.rgb))
+        assert torch.equal(supersampled.data.rgb, coarse_no_contact.expand_as(supersampled.data.rgb))
+        assert float(supersampled.data.penetration.abs().max()) == 0.0
     finally:
         env.close()

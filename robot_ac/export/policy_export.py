@@ -106,13 +106,15 @@ def export_checkpoint(checkpoint: str | Path, out_dir: str | Path) -> Manifest:
 
     onnx_module = actor.as_onnx(verbose=False).eval()
     recurrent_state = _recurrent_state(onnx_module)
-    # A recurrent policy steps one observation at a time; its state's batch axis is not the first.
-    batched = [] if recurrent_state else onnx_module.input_names + onnx_module.output_names
+    names = onnx_module.input_names + onnx_module.output_names
+    state_names = {name for state in recurrent_state for name in (state["input"], state["output"])}
+    # A recurrent state is (layers, batch, hidden): its batch axis is the second.
+    dynamic_axes = {name: {1 if name in state_names else 0: "batch"} for name in names}
     buffer = io.BytesIO()
     torch.onnx.export(
         onnx_module, onnx_module.get_dummy_inputs(), buffer, export_params=True, opset_version=ONNX_OPSET,
-        input_names=onnx_module.input_names, output_names=onnx_module.output_names,
-        dynamic_axes={name: {0: "batch"} for name in batched}, dynamo=False,
+        input_names=onnx_module.input_names, output_names=onnx_module.output_names, dynamic_axes=dynamic_axes,
+        dynamo=False,
     )
     onnx_path = atomic_write_bytes(out_dir / "policy.onnx", buffer.getvalue())
 

@@ -119,6 +119,9 @@ class RobotAcDistillationRunner(RobotAcOnPolicyRunner, DistillationRunner):
     def _restore_algorithm(self, path: str, state: dict[str, Any], load_cfg: dict | None, strict: bool) -> None:
         if "teacher_state_dict" not in state:
             raise RobotAcError(f"checkpoint '{path}' is not a distillation run (no teacher in it)")
-        self.alg.load({"student_state_dict": state["actor_state_dict"], "teacher_state_dict":
-                       state["teacher_state_dict"], "optimizer_state_dict": state["optimizer_state_dict"]},
-                      None, strict)
+        teacher = state["teacher_state_dict"]
+        # A scripted expert has no parameters: nothing to load (rsl_rl would look for a PPO actor instead).
+        load_cfg = load_cfg or {"student": True, "teacher": bool(teacher), "optimizer": True, "iteration": True}
+        self.alg.load({"student_state_dict": state["actor_state_dict"], "teacher_state_dict": teacher,
+                       "optimizer_state_dict": state["optimizer_state_dict"]}, load_cfg, strict)
+        self.alg.teacher_loaded = True

@@ -109,10 +109,10 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
             if warmup:
                 with self._actor_frozen():
                     super().learn(warmup, init_at_random_ep_len)
-                self.current_learning_iteration += 1  # rsl_rl leaves it at the last iteration done
-                init_at_random_ep_len = False
             if num_learning_iterations > warmup:
-                super().learn(num_learning_iterations - warmup, init_at_random_ep_len)
+                if warmup:
+                    self.current_learning_iteration += 1  # rsl_rl leaves it at the last iteration done
+                super().learn(num_learning_iterations - warmup, init_at_random_ep_len and not warmup)
         except TimeBudgetReached:
             self.save(f"model_{self.current_learning_iteration}.pt")
             if self.logger.writer is not None:
@@ -121,11 +121,13 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
 
     @contextlib.contextmanager
     def _actor_frozen(self):
-        """Only the critic learns inside (PPO's actor loss has no gradient), at a fixed learning rate: the adaptive
-        schedule would read the zero KL of a frozen actor as room to raise it."""
+        """Only the critic learns inside (the actor's weights get no gradient and its observation normaliser stays
+        as it is: the policy acts exactly as it came), at a fixed learning rate: the adaptive schedule would read the
+        zero KL of a frozen actor as room to raise it."""
         actor, schedule = self.alg.actor, self.alg.schedule
         for parameter in actor.parameters():
             parameter.requires_grad_(False)
+        actor.update_normalization = lambda obs: None  # shadows the method until deleted below
         self.alg.schedule = "fixed"
         print(f"critic warm-up: {self.critic_warmup_iterations} iterations with the actor frozen", flush=True)
         try:
@@ -133,6 +135,7 @@ class RobotAcOnPolicyRunner(OnPolicyRunner):
         finally:
             for parameter in actor.parameters():
                 parameter.requires_grad_(True)
+            del actor.update_normalization
             self.alg.schedule = schedule
 
     def load_initial_actor(self, run: Path | str) -> dict[str, Any]:

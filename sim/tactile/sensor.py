@@ -5,7 +5,9 @@
                            # sensor.penetration (n_pads, H, W) m; all Warp arrays on the model's device
 
 H x W is the calibration's resolution, or ``render=RenderSettings(image_size=(24, 32))`` for images rendered
-directly at a policy's smaller size (penetration sampled at the coarse pixels' centres; see ``sim.tactile.render``).
+directly at a policy's smaller size (penetration sampled at the coarse pixels' centres; see ``sim.tactile.render``),
+and ``RenderSettings(image_size=(24, 32), samples_per_pixel=4)`` to supersample them: the penetration is then taken on
+4 x 4 points per pixel (96 x 128), the image shaded from those, and ``sensor.penetration`` is each pixel's mean.
 
 Each pad is the gel surface of a body, at ``pad_offset`` in the body frame (z out of the gel, x along image columns;
 see ``geometry``). The bodies it feels are the model's sphere, box, capsule and cylinder shapes on other bodies (or
@@ -80,6 +82,17 @@ def _metres_to_mm(src: wp.array3d(dtype=float), dst: wp.array3d(dtype=float)):
     dst[n, r, c] = src[n, r, c] * 1000.0
 
 
+@wp.kernel
+def _pixel_mean(samples: wp.array3d(dtype=float), per_pixel: int, dst: wp.array3d(dtype=float)):
+    """dst[n, r, c] = the mean of the per_pixel x per_pixel samples of pixel (r, c)."""
+    n, r, c = wp.tid()
+    acc = float(0.0)
+    for a in range(per_pixel):
+        for b in range(per_pixel):
+            acc += samples[n, r * per_pixel + a, c * per_pixel + b]
+    dst[n, r, c] = acc / float(per_pixel * per_pixel)
+
+
 class TactileSensor:
     def __init__(self, model, pads: str | Sequence[str], *, sensor: str = "gs_mini",
                  pad_offset: wp.transform | None = None, taxels: tuple[int, int] = (10, 10),
@@ -130,10 +143,14 @@ class TactileSensor:
         n = len(pad_bodies)
         self.renderer = TactileRenderer(self.preset, render, device=str(self.device)) if render else None
         shape = (n, *self.renderer.image_size) if self.renderer else (n, self.preset.height, self.preset.width)
+        samples = (n, *self.renderer.sample_size) if self.renderer else shape
         self.penetration = wp.zeros(shape, dtype=float, device=self.device)
-        """Penetration into the gel at each image pixel's centre (m), (n_pads, H, W)."""
-        self._penetration_mm = wp.zeros(shape, dtype=float, device=self.device)
-        self._pixel_body = wp.zeros(shape, dtype=int, device=self.device)
+        """Penetration into the gel at each image pixel's centre (m), (n_pads, H, W); with supersampling the mean of
+        the pixel's samples."""
+        self._samples = self.penetration if samples == shape else wp.zeros(samples, dtype=float, device=self.device)
+        """Penetration at the renderer's samples (m): :attr:`penetration` itself without supersampling."""
+        self._penetration_mm = wp.zeros(samples, dtype=float, device=self.device)
+        self._pixel_body = wp.zeros(samples, dtype=int, device=self.device)
         self.rgb = wp.zeros((*shape, 3), dtype=wp.uint8, device=self.device) if render else None
         """Tactile images (n_pads, H, W, 3) uint8, channel order from the render settings."""
         config = force_field or ForceFieldConfig(rows=taxels[0], cols=taxels[1])
@@ -154,10 +171,14 @@ class TactileSensor:
                           self.pad_offset,
                           self._candidates], outputs=[self.primitives], device=self.device)
         if self.renderer is not None:
-            wp.launch(penetration_kernel, dim=self.penetration.shape, inputs=[self.primitives, self.width, self.height],
-                      outputs=[self.penetration, self._pixel_body], device=self.device)
-            wp.launch(_metres_to_mm, dim=self.penetration.shape, inputs=[self.penetration],
+            wp.launch(penetration_kernel, dim=self._samples.shape, inputs=[self.primitives, self.width, self.height],
+                      outputs=[self._samples, self._pixel_body], device=self.device)
+            wp.launch(_metres_to_mm, dim=self._samples.shape, inputs=[self._samples],
                       outputs=[self._penetration_mm], device=self.device)
+            if self._samples is not self.penetration:
+                wp.launch(_pixel_mean, dim=self.penetration.shape,
+                          inputs=[self._samples, self.renderer.samples_per_pixel], outputs=[self.penetration],
+                          device=self.device)
             self.renderer.render_warp(self._penetration_mm, self.rgb)
         self._force_field.update(self.primitives)
 
