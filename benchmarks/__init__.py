@@ -16,9 +16,11 @@ from benchmarks.options import (
     BenchReplay,
     BenchSymphony,
     BenchTactile,
+    BenchTrain,
 )
 
-BenchOptions = BenchEnvs | BenchDeploy | BenchTactile | BenchReplay | BenchSymphony | BenchAlgos | BenchAacd
+BenchOptions = (BenchEnvs | BenchDeploy | BenchTactile | BenchReplay | BenchSymphony | BenchAlgos | BenchAacd
+                | BenchTrain)
 
 
 def run(options: BenchOptions) -> Path | None:
@@ -39,7 +41,13 @@ def run(options: BenchOptions) -> Path | None:
 
         return bench_aacd(options.out_dir, options.runs_root, options.task, options.parts, options.num_envs,
                           options.minutes, options.seeds, options.eval_episodes, existing_run=options.run,
-                          zoo=options.zoo)
+                          zoo=options.zoo, device=options.device)
+    if isinstance(options, BenchTrain):
+        from benchmarks.train import bench_train
+
+        return bench_train(options.out_dir, options.runs_root, options.task, options.algo, options.num_envs,
+                           options.minutes, options.seed, options.eval_episodes, zoo=options.zoo,
+                           zoo_name=options.zoo_name, device=options.device)
     if isinstance(options, BenchAlgos):
         from benchmarks.algos import bench_algos
 

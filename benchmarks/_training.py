@@ -1,11 +1,15 @@
-"""Training runs on a wall-clock budget for the benchmarks that compare algorithms (`bench algos`, `bench aacd`)."""
+"""Training runs on a wall-clock budget for the benchmarks that train (`bench algos`, `bench aacd`, `bench train`),
+their evaluation, and the copy of a result into the policy zoo."""
 
 from __future__ import annotations
 
 import csv
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+from robot_ac._atomic import atomic_write_json
 from robot_ac.config import TrainOptions
 from robot_ac.runners.run_dir import RunDirectory
 
@@ -28,3 +32,90 @@ def read_curve(metrics_csv: Path, keys: tuple[str, ...]) -> dict[str, list[float
     with open(metrics_csv, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return {key: [float(row[key]) if row[key] else float("nan") for row in rows] for key in keys}
+
+
+def evaluate(export_dir: Path, episodes: int, seed: int, device: str = "cpu") -> dict[str, Any]:
+    """Success rate (95% Wilson interval) of an exported policy over one episode per env (`robot-ac eval`)."""
+    from robot_ac.config import PlayOptions
+    from robot_ac.play import play
+
+    stats = play(PlayOptions(policy=export_dir, episodes=episodes, seed=seed, evaluate=True, device=device))
+    return {"episodes": episodes, "seed": seed, "success_rate": stats.success_rate,
+            "success_interval": stats.success_interval, "mean_return": stats.mean_return,
+            "mean_length": stats.mean_length}
+
+
+def train_and_evaluate(runs_root: Path, task: str, algo: str, name: str, num_envs: int, minutes: float, seed: int,
+                       eval_episodes: int, existing_run: Path | None = None, **options: Any) -> dict[str, Any]:
+    """Train ``algo`` on ``task`` for ``minutes`` (or take ``existing_run``), export and check it, evaluate the
+    export; what a result JSON records: the run, its curve, the evaluation and the command that reproduces it."""
+    from robot_ac.config import ExportOptions
+    from robot_ac.export.policy_export import export_run
+
+    if existing_run is None:
+        run = train_for(runs_root, task, algo, name, num_envs, minutes, seed=seed, export=True, **options)
+    else:
+        from robot_ac.runners.checkpoints import find_checkpoint
+
+        run = RunDirectory.of_checkpoint(find_checkpoint(existing_run))
+        export_run(ExportOptions(run=run.path, check=True))
+    flags = "".join(_flag(key, value) for key, value in options.items())
+    command = (f"robot-ac train --task {task} --algo {algo} --num-envs {num_envs} --seed {seed} "
+               f"--max-wall-time-s {60 * minutes:g}{flags}")
+    curve = read_curve(run.metrics_csv, CURVE)
+    evaluation = evaluate(run.export_dir, eval_episodes, seed=1000 + seed, device=options.get("device", "cpu"))
+    low, high = evaluation["success_interval"]
+    print(f"  {name}: success {evaluation['success_rate']:.2f} [{low:.2f}, {high:.2f}] over {eval_episodes} "
+          f"episodes after {curve['total_steps'][-1]:,.0f} env steps", flush=True)
+    return {"view_task": task, "algo": algo, "seed": seed, "num_envs": num_envs, "minutes": minutes,
+            "command": command, "run": str(run.path), "export": str(run.export_dir), "curve": curve,
+            "eval": evaluation}
+
+
+CURVE = ("total_steps", "success_rate", "mean_return", "wall_time_s", "curriculum_level")
+
+
+def _flag(key: str, value: Any) -> str:
+    """A TrainOptions field as the CLI flag that sets it (nested configs: the fields that differ from default)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        default = type(value)()
+        prefix = key.replace("_", "-")
+        return "".join(_flag(f"{prefix}.{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value)
+                       if getattr(value, f.name) != getattr(default, f.name))
+    name = key.replace("_", "-")
+    if isinstance(value, bool):
+        head, _, leaf = name.rpartition(".")
+        return f" --{name}" if value else f" --{head + '.' if head else ''}no-{leaf}"
+    return f" --{name} {value}"
+
+
+def to_zoo(result_json: Path, zoo_root: Path, name: str) -> Path:
+    """Copy a result's exported policy into ``zoo_root/<task>/<name>/`` with a README (how it was made, what it
+    reached, how to play it) and ``evaluation.json`` (the same, for programs and tests)."""
+    result = json.loads(Path(result_json).read_text())
+    target = Path(zoo_root) / result["view_task"] / name
+    target.mkdir(parents=True, exist_ok=True)
+    for file in ("policy.onnx", "manifest.json"):
+        shutil.copy2(Path(result["export"]) / file, target / file)
+    evaluation = result["eval"]
+    atomic_write_json(target / "evaluation.json", {
+        "task": result["view_task"], "evaluation": evaluation, "command": result["command"],
+        "benchmark_command": result["benchmark_command"], "result": Path(result_json).name,
+        "env_steps": result["curve"]["total_steps"][-1], "minutes": result["minutes"], "seed": result["seed"]})
+    low, high = evaluation["success_interval"]
+    (target / "README.md").write_text(
+        f"# {result['view_task']}: {name}\n\n"
+        f"Success **{evaluation['success_rate']:.2f}** (95% Wilson interval [{low:.2f}, {high:.2f}]) over "
+        f"{evaluation['episodes']} evaluation episodes (one per env, seed {evaluation['seed']}); mean return "
+        f"{evaluation['mean_return']:.2f}.\n\n"
+        f"- command: `{result['command']}`\n"
+        f"- budget: {result['minutes']:g} min of a 2-core CPU, {result['num_envs']} envs, "
+        f"{result['curve']['total_steps'][-1]:,.0f} env steps\n"
+        f"- seed: {result['seed']}\n"
+        f"- measured by: `{result['benchmark_command']}` ({Path(result_json).name} in benchmarks/results)\n\n"
+        f"Play it: `robot-ac eval policies/{result['view_task']}/{name} --episodes 64` (other seeds: `--seed N`).\n",
+        encoding="utf-8")
+    print(f"[zoo] {target}", flush=True)
+    return target

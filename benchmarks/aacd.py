@@ -20,13 +20,12 @@ are drawn for reference.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks._results import write_result
-from benchmarks._training import read_curve, train_for
+from benchmarks._training import to_zoo, train_and_evaluate
 from robot_ac._plotting import pyplot
 from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, get_task
@@ -34,7 +33,6 @@ from robot_ac.tasks import EnvOptions, get_task
 TACSL_INSERTION_SUCCESS = {"privileged AAC": 0.97, "tactile image": 0.83, "tactile force field": 0.93}
 """TacSL (Akinola et al. 2024), peg insertion success in simulation, for reference."""
 
-CURVE = ("total_steps", "success_rate", "mean_return", "wall_time_s", "curriculum_level")
 VIEWS = {"force-field": "-force-field", "image": "", "privileged": "-privileged"}
 CRITIC_WARMUP_ITERATIONS = 10
 
@@ -82,95 +80,69 @@ def _run_of(out_dir: Path, task: str, part: str) -> Path:
     return Path(result["run"])
 
 
-def _evaluate(export_dir: Path, episodes: int, seed: int) -> dict[str, Any]:
-    from robot_ac.config import PlayOptions
-    from robot_ac.play import play
-
-    stats = play(PlayOptions(policy=export_dir, episodes=episodes, seed=seed, evaluate=True))
-    return {"episodes": episodes, "seed": seed, "success_rate": stats.success_rate,
-            "success_interval": stats.success_interval, "mean_return": stats.mean_return,
-            "mean_length": stats.mean_length}
-
-
 def run_part(out_dir: Path, runs_root: Path, task: str, name: str, num_envs: int, minutes: float, seed: int,
-             eval_episodes: int, existing_run: Path | None = None) -> Path:
+             eval_episodes: int, existing_run: Path | None = None, device: str = "cpu") -> Path:
     """Train (or adopt ``existing_run``), export, evaluate one part; its JSON + PNG."""
-    from robot_ac.config import ExportOptions
-    from robot_ac.export.policy_export import export_run
-    from robot_ac.runners.run_dir import RunDirectory
-
     part = _parts()[name]
-    view_task = f"{task}{VIEWS[part.view]}"
-    options = dict(part.options)
+    options = {**part.options, "device": device}
     if "init_actor" in options:
         options["init_actor"] = _run_of(out_dir, task, options["init_actor"])
-    teacher = part.teacher if part.teacher in (None, "expert") else _run_of(out_dir, task, part.teacher)
-    if existing_run is None:
-        run = train_for(runs_root, view_task, part.algo, f"{name}-seed{seed}", num_envs, minutes, seed=seed,
-                        export=True, teacher=Path(teacher) if teacher else None, **options)
-    else:
-        run = RunDirectory.of_checkpoint(existing_run)
-        export_run(ExportOptions(run=run.path, check=True))
-    command = (f"robot-ac train --task {view_task} --algo {part.algo} --num-envs {num_envs} --seed {seed} "
-               f"--max-wall-time-s {60 * minutes:g}" + (f" --teacher {teacher}" if teacher else "") +
-               "".join(f" --{key.replace('_', '-')} {value}" for key, value in options.items()
-                       if key in ("init_actor", "critic_warmup_iterations")) +
-               (" --ppo.actor-rnn gru" if "gru" in name else "") +
-               (" --aacd.no-freeze-critic" if name.startswith("aacd-ft") else ""))
-    curve = read_curve(run.metrics_csv, CURVE)
-    evaluation = _evaluate(run.export_dir, eval_episodes, seed=1000 + seed)
-    low, high = evaluation["success_interval"]
-    print(f"  {name} (seed {seed}): success {evaluation['success_rate']:.2f} [{low:.2f}, {high:.2f}] over "
-          f"{eval_episodes} episodes after {curve['total_steps'][-1]:,.0f} env steps", flush=True)
-    result = {"benchmark": "aacd", "task": task, "part": name, "view_task": view_task, "algo": part.algo,
-              "teacher": str(teacher) if teacher else None, "seed": seed, "num_envs": num_envs, "minutes": minutes,
-              "command": command, "run": str(run.path), "export": str(run.export_dir), "curve": curve,
-              "eval": evaluation}
+    if part.teacher is not None:
+        options["teacher"] = Path(part.teacher) if part.teacher == "expert" else _run_of(out_dir, task, part.teacher)
+    result = train_and_evaluate(runs_root, f"{task}{VIEWS[part.view]}", part.algo, f"{name}-seed{seed}", num_envs,
+                                minutes, seed, eval_episodes, existing_run, **options)
+    result = {"benchmark": "aacd", "task": task, "part": name, "teacher": str(options.get("teacher") or "") or None,
+              "benchmark_command": f"robot-ac bench aacd --task {task} --parts {name} --seeds {seed} "
+                                   f"--num-envs {num_envs} --minutes {minutes:g} --device {device}", **result}
     path = write_result(out_dir, f"bench_aacd_{task}_{name}_seed{seed}", result,
-                        _plot_curves({f"{name} (seed {seed})": result}, f"{view_task}: {name}"))
+                        _plot_curves({f"{name} (seed {seed})": result}, f"{result['view_task']}: {name}"))
     report(out_dir, task)
     return path
 
 
-def to_zoo(part_json: Path, zoo_root: Path, name: str) -> Path:
-    """Copy a part's exported policy into ``zoo_root/<view task>/<name>/`` with a README of how it was made."""
-    result = json.loads(Path(part_json).read_text())
-    target = Path(zoo_root) / result["view_task"] / name
-    target.mkdir(parents=True, exist_ok=True)
-    for file in ("policy.onnx", "manifest.json"):
-        shutil.copy2(Path(result["export"]) / file, target / file)
-    evaluation = result["eval"]
-    low, high = evaluation["success_interval"]
-    (target / "README.md").write_text(
-        f"# {result['view_task']}: {result['part']}\n\n"
-        f"Success **{evaluation['success_rate']:.2f}** (95% Wilson interval [{low:.2f}, {high:.2f}]) over "
-        f"{evaluation['episodes']} evaluation episodes (`robot-ac eval`, seed {evaluation['seed']}), mean return "
-        f"{evaluation['mean_return']:.2f}.\n\n"
-        f"Trained with `{result['command']}` ({result['algo']}, {result['num_envs']} envs, "
-        f"{result['minutes']:g} min of {Path(part_json).name.split('_seed')[0]} on a 2-core CPU, seed "
-        f"{result['seed']}, {result['curve']['total_steps'][-1]:,.0f} env steps); measured by `robot-ac bench aacd "
-        f"--task {result['task']} --parts {result['part']}` ({Path(part_json).name}).\n\n"
-        f"Play it: `robot-ac eval policies/{result['view_task']}/{name} --episodes 64`\n", encoding="utf-8")
-    print(f"[zoo] {target}", flush=True)
-    return target
+def _as_before(name: str):
+    """The view's env as it was before issue 14: 480 Hz physics without substeps, full-resolution GelSight images."""
+    from isaaclab.envs import ManagerBasedRLEnv
+
+    from sim.tasks.peg_insertion.config.franka import SETTINGS, make_env_from_cfg
+    from sim.tasks.peg_insertion.env_cfg import make_peg_env_cfg
+
+    def make_env(opts: EnvOptions):
+        cfg = make_peg_env_cfg(opts, SETTINGS[name])
+        cfg.sim.dt, cfg.decimation, cfg.sim.render_interval = 1 / 480, 8, 8
+        cfg.sim.physics.num_substeps = 1
+        for pad in (cfg.scene.left_tactile, cfg.scene.right_tactile):
+            pad.image_size, pad.samples_per_pixel = None, 1
+        return make_env_from_cfg(ManagerBasedRLEnv(cfg), get_task(name).interface)
+
+    return make_env
 
 
 def env_throughput(task: str, num_envs: int, steps: int) -> dict[str, float]:
-    """Env-steps/s of the task's three views (tactile images, force fields, none) under random actions."""
+    """Env-steps/s of the task's three views (tactile images, force fields, none) under random actions, as they are
+    and as they were (``<view> before``: 480 Hz, full-resolution images)."""
     from benchmarks.envs import env_steps_per_second
 
     opts = EnvOptions(num_envs=num_envs, device="cpu", seed=0)
-    return {view: env_steps_per_second(get_task(f"{task}{suffix}").make_env, opts, steps)
-            for view, suffix in VIEWS.items()}
+    rates = {}
+    for view, suffix in VIEWS.items():
+        name = f"{task}{suffix}"
+        rates[view] = env_steps_per_second(get_task(name).make_env, opts, steps)
+        rates[f"{view} before"] = env_steps_per_second(_as_before(name), opts, steps)
+    return rates
 
 
 def run_throughput(out_dir: Path, task: str, num_envs: int, steps: int) -> Path:
     throughput = env_throughput(task, num_envs, steps)
     print("  env-steps/s: " + ", ".join(f"{view} {rate:.0f}" for view, rate in throughput.items()), flush=True)
-    ratios = {view: rate / throughput["privileged"] for view, rate in throughput.items()}
+    ratios = {view: rate / throughput["privileged"] for view, rate in throughput.items() if "before" not in view}
+    ratios |= {view: rate / throughput["privileged before"] for view, rate in throughput.items() if "before" in view}
+    ratios |= {f"{view} speed-up": throughput[view] / throughput[f"{view} before"] for view in VIEWS}
     fig, ax = pyplot().subplots(figsize=(6, 4))
-    ax.bar(list(throughput), list(throughput.values()), color="tab:blue")
+    ax.bar(list(throughput), list(throughput.values()),
+           color=["tab:gray" if "before" in view else "tab:blue" for view in throughput])
     ax.set_ylabel("env-steps/s (random actions)")
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     ax.set_title(f"{task}, {num_envs} envs (CPU)")
     return write_result(out_dir, f"bench_aacd_{task}_throughput_seed0", {
         "benchmark": "aacd", "task": task, "part": "throughput", "num_envs": num_envs, "steps": steps,
@@ -233,7 +205,7 @@ def _plot_curves(results: dict[str, dict[str, Any]], title: str, bars: bool = Fa
 
 def bench_aacd(out_dir: Path, runs_root: Path, task: str, parts: tuple[str, ...], num_envs: int, minutes: float,
                seeds: tuple[int, ...], eval_episodes: int, existing_run: Path | None = None,
-               zoo: Path | None = None, throughput_steps: int = 30) -> Path:
+               zoo: Path | None = None, device: str = "cpu", throughput_steps: int = 30) -> Path:
     unknown = sorted(set(parts) - set(part_names()))
     if unknown:
         raise RobotAcError(f"bench aacd: unknown parts {unknown}; choose from {', '.join(part_names())}")
@@ -245,7 +217,8 @@ def bench_aacd(out_dir: Path, runs_root: Path, task: str, parts: tuple[str, ...]
             written = run_throughput(out_dir, task, num_envs, throughput_steps)
             continue
         for seed in seeds:
-            written = run_part(out_dir, runs_root, task, name, num_envs, minutes, seed, eval_episodes, existing_run)
+            written = run_part(out_dir, runs_root, task, name, num_envs, minutes, seed, eval_episodes, existing_run,
+                               device)
             if zoo is not None:
                 to_zoo(written, zoo, f"{name}-seed{seed}")
     if written is not None and parts:

@@ -109,6 +109,8 @@ class BenchAacd:
     """Wall-clock training budget of each part."""
     seeds: tuple[int, ...] = (1,)
     eval_episodes: int = 64
+    device: str = "cpu"
+    """cpu or cuda[:N]: simulation, learner and evaluation (TacSL's scale needs a GPU: see the README)."""
     run: Path | None = None
     """Evaluate this existing run as the (single) part instead of training it (the JSON records its command)."""
     zoo: Path | None = None
@@ -119,11 +121,32 @@ class BenchAacd:
 
 
 @dataclass
+class BenchTrain:
+    """Train one task on a wall-clock budget, evaluate its exported policy (success with its 95% interval); JSON +
+    PNG, and with --zoo a copy of the policy in the zoo."""
+
+    task: str = "franka-reach"
+    algo: Literal["ppo", "symphony"] = "ppo"
+    num_envs: int = 256
+    minutes: float = 20.0
+    seed: int = 1
+    eval_episodes: int = 128
+    device: str = "cpu"
+    zoo: Path | None = None
+    """Copy the exported policy into ZOO/<task>/<zoo-name>/ with a README (e.g. policies)."""
+    zoo_name: str | None = None
+    """Default: <algo>-seed<k>."""
+    runs_root: Path = Path("runs/bench-train")
+    out_dir: Path = Path("benchmarks/results")
+
+
+@dataclass
 class Bench:
     """Benchmarks: `bench envs` (simulation and training throughput), `bench deploy` (robot-side latency),
     `bench tactile` (visuotactile rendering and force fields), `bench replay` (reading robot logs),
     `bench symphony` (off-policy learner throughput), `bench algos` (Symphony vs PPO, same budget),
-    `bench aacd` (tactile students from a privileged teacher, TacSL's comparison)."""
+    `bench aacd` (tactile students from a privileged teacher, TacSL's comparison), `bench train` (one task to a
+    measured success, for the zoo)."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
         Annotated[BenchEnvs, tyro.conf.subcommand("envs")]
@@ -133,6 +156,7 @@ class Bench:
         | Annotated[BenchSymphony, tyro.conf.subcommand("symphony")]
         | Annotated[BenchAlgos, tyro.conf.subcommand("algos")]
         | Annotated[BenchAacd, tyro.conf.subcommand("aacd")]
+        | Annotated[BenchTrain, tyro.conf.subcommand("train")]
     ]
 
 

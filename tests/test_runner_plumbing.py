@@ -128,3 +128,19 @@ def test_run_directory_names_its_files_and_finds_a_checkpoints_run(tmp_path):
     names = {path.name for path in (run.config_json, run.interface_json, run.teacher_json, run.summary_json,
                                     run.recorded_observations, run.metrics_csv, run.training_png, run.export_dir)}
     assert len(names) == 8
+
+
+def test_dagger_dataset_keeps_the_newest_transitions(monkeypatch):
+    import torch
+
+    from robot_ac.runners import distillation
+
+    monkeypatch.setattr(distillation, "DATASET_CAPACITY", 5)
+    dataset = distillation.AggregatedDistillation.__new__(distillation.AggregatedDistillation)
+    dataset.device = "cpu"
+    dataset._aggregate({"policy": torch.arange(3.0)[:, None]}, torch.arange(3.0)[:, None] * 10)
+    assert dataset._size == 3
+    dataset._aggregate({"policy": torch.arange(3.0, 7.0)[:, None]}, torch.arange(3.0, 7.0)[:, None] * 10)
+    assert dataset._size == 5, "full: the oldest transitions make room"
+    assert sorted(dataset._observations["policy"].flatten().tolist()) == [2.0, 3.0, 4.0, 5.0, 6.0]
+    assert torch.equal(dataset._actions, dataset._observations["policy"] * 10), "labels stay with their states"

@@ -3,8 +3,8 @@
 Both fit the student actor (``policy`` group) to the teacher's actions (the teacher actor reads the privileged
 ``critic`` group, which must be what it was trained on) by regression:
 
-* DAgger (``--algo dagger``): the student acts, the teacher labels the states the student visits (rsl_rl's
-  ``Distillation`` as it is);
+* DAgger (``--algo dagger``): the student acts, the teacher labels the states the student visits, and the student
+  is fitted to all of them (:class:`AggregatedDistillation`);
 * behaviour cloning (``--algo bc``): the teacher acts, the student learns from the teacher's own states. The
   returns in the learning curve are then the teacher's; judge the student with ``robot-ac eval``.
 
@@ -27,15 +27,73 @@ from robot_ac.runners.checkpoints import find_checkpoint, load_checkpoint
 from robot_ac.runners.on_policy import RobotAcOnPolicyRunner
 
 
-class BehaviourCloning(Distillation):
-    """rsl_rl's distillation with the teacher acting: plain behaviour cloning on the teacher's state distribution."""
+class AggregatedDistillation(Distillation):
+    """DAgger as its paper has it: the student is fitted to every labelled state seen so far (the aggregated
+    dataset, the newest ``DATASET_CAPACITY`` transitions), in minibatches drawn from it, not to the last rollout only
+    (rsl_rl's ``Distillation``). Fitted to the last rollout alone, a student learns the episodes that are still
+    running (their per-episode fixture estimate error, say) and succeeds in training far more than it does when
+    evaluated: on franka-peg-place-force-field 0.98 in training against 0.72 evaluated after 130k steps. A recurrent
+    student keeps rsl_rl's update (it needs whole sequences). The dataset is not kept in checkpoints: a resumed run
+    aggregates anew."""
+
+    def update(self) -> dict[str, float]:
+        if self.student.is_recurrent:
+            return super().update()
+        self.num_updates += 1
+        groups = self.student.obs_groups
+        self._aggregate({g: self.storage.observations[g].flatten(0, 1) for g in groups},
+                        self.storage.privileged_actions.flatten(0, 1))
+        rollout = len(self.storage.privileged_actions.flatten(0, 1))
+        steps = max(1, REPLAYS_PER_TRANSITION * self.num_learning_epochs * rollout // BATCH_SIZE)
+        total = 0.0
+        for _ in range(steps):
+            index = torch.randint(0, self._size, (BATCH_SIZE,), device=self.device)
+            batch = TensorDict({g: self._observations[g][index] for g in groups}, batch_size=[BATCH_SIZE])
+            loss = self.loss_fn(self.student(batch), self._actions[index])
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.is_multi_gpu:
+                self.reduce_parameters()
+            if self.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(self.student.parameters(), self.max_grad_norm)
+            self.optimizer.step()
+            total += loss.item()
+        self.student.update_normalization(self.storage.observations.flatten(0, 1))  # type: ignore[arg-type]
+        self.storage.clear()
+        return {"behavior": total / steps}
+
+    def _aggregate(self, observations: dict[str, torch.Tensor], actions: torch.Tensor) -> None:
+        """Write the rollout into the ring buffer (allocated at the first rollout)."""
+        if not hasattr(self, "_actions"):
+            self._observations = {g: torch.zeros(DATASET_CAPACITY, *o.shape[1:], device=self.device)
+                                  for g, o in observations.items()}
+            self._actions = torch.zeros(DATASET_CAPACITY, *actions.shape[1:], device=self.device)
+            self._size = self._next = 0
+        count = len(actions)
+        index = (self._next + torch.arange(count, device=self.device)) % DATASET_CAPACITY
+        for group, values in observations.items():
+            self._observations[group][index] = values.detach()
+        self._actions[index] = actions.detach()
+        self._next = (self._next + count) % DATASET_CAPACITY
+        self._size = min(self._size + count, DATASET_CAPACITY)
+
+
+class BehaviourCloning(AggregatedDistillation):
+    """Distillation with the teacher acting: behaviour cloning on the teacher's state distribution (aggregated)."""
 
     def act(self, obs: TensorDict) -> torch.Tensor:
         super().act(obs)
         return self.transition.privileged_actions  # type: ignore[return-value]
 
 
-ALGORITHMS = {"dagger": "Distillation", "bc": "robot_ac.runners.distillation:BehaviourCloning"}
+ALGORITHMS = {"dagger": "robot_ac.runners.distillation:AggregatedDistillation",
+              "bc": "robot_ac.runners.distillation:BehaviourCloning"}
+DATASET_CAPACITY = 100_000
+"""Labelled transitions the aggregated dataset keeps (about 20 min of a 32-env peg run on a 2-core CPU)."""
+BATCH_SIZE = 256
+REPLAYS_PER_TRANSITION = 1
+"""Gradient steps per update: each new transition's worth, times the learning epochs, times this (the dataset is
+mostly old transitions, so each new one is drawn about ``epochs x this x new share`` times)."""
 LEARNING_EPOCHS = 5
 STUDENT_NOISE_STD = 0.05
 """Standard deviation of the acting student's Gaussian (DAgger's exploration), in action units."""

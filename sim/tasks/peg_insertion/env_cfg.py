@@ -3,7 +3,7 @@
 The peg starts grasped at a random in-hand pose a few centimetres above a fixture at a random position. Actions are
 6-D TCP pose increments (position, then axis-angle) that Isaac Lab's operational-space controller turns into joint
 torques: a task-space impedance, with the arm's dynamics decoupled through its mass matrix, at 60 Hz. The reward is
-the IndustReal-style keypoint progress plus a bonus for every step the peg is seated. An episode lasts
+Factory's: keypoint bells, an engagement bonus and a bonus for every step the peg is seated. An episode lasts
 ``EPISODE_STEPS`` steps unless the peg leaves the hand, and succeeds if the peg is seated at its end.
 
 Observation groups:
@@ -227,6 +227,8 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
         pad = getattr(cfg.scene, name)
         pad.taxels = settings.taxels
         pad.render_images = settings.tactile == "image"
+        pad.image_size = settings.tactile_size
+        pad.samples_per_pixel = settings.tactile_samples_per_pixel
 
     length = {"peg_length": peg.length}
     for bell in (cfg.rewards.keypoints_far, cfg.rewards.keypoints_near, cfg.rewards.keypoints_fine):

@@ -90,7 +90,12 @@ def _expert_teacher(settings: PegTaskSettings) -> dict:
             "position_scale": settings.position_scale, "rotation_scale": settings.rotation_scale}
 
 
+SETTINGS: dict[str, PegTaskSettings] = {}
+"""Task name -> its :class:`PegTaskSettings` (benchmarks build variants of a task's config from it)."""
+
+
 def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
+    SETTINGS[name] = settings
     def make_gym_env(opts: EnvOptions):
         from isaaclab.envs import ManagerBasedRLEnv
 
@@ -99,10 +104,7 @@ def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
         return ManagerBasedRLEnv(make_peg_env_cfg(opts, settings))
 
     def make_env(opts: EnvOptions):
-        from sim.bootstrap import wrap_for_rsl_rl
-        from sim.tasks.peg_insertion.mdp import task_success
-
-        return wrap_for_rsl_rl(make_gym_env(opts), interface, success=task_success, clip_actions=1.0)
+        return make_env_from_cfg(make_gym_env(opts), interface)
 
     words = name.title().replace("-", "")
     interface = _interface(name, settings)
@@ -114,8 +116,17 @@ def _task(name: str, settings: PegTaskSettings, description: str) -> TaskSpec:
                       obs_normalization=True, clip_actions=1.0),
         max_iterations=500, num_envs=16, expert_teacher=_expert_teacher(settings),
         success_metric=f"peg bottom within {settings.success_height * 1000:.0f} mm of the fixture floor and "
-                       f"{settings.success_lateral * 1000:.0f} mm of the hole's axis at the end of the episode ({EPISODE_STEPS} steps, "
-                       f"{EPISODE_STEPS / 60:.2f} s)")
+                       f"{settings.success_lateral * 1000:.0f} mm of the hole's axis at the end of the episode "
+                       f"({EPISODE_STEPS} steps, {EPISODE_STEPS / 60:.2f} s)")
+
+
+def make_env_from_cfg(env, interface: PolicyInterface):
+    """The rsl_rl env of a peg ``ManagerBasedRLEnv`` (possibly of a modified config), checked against
+    ``interface``."""
+    from sim.bootstrap import wrap_for_rsl_rl
+    from sim.tasks.peg_insertion.mdp import task_success
+
+    return wrap_for_rsl_rl(env, interface, success=task_success, clip_actions=1.0)
 
 
 def _views(name: str, settings: PegTaskSettings, what: str) -> list[TaskSpec]:
@@ -127,3 +138,4 @@ def _views(name: str, settings: PegTaskSettings, what: str) -> list[TaskSpec]:
 
 PEG_TASKS = [*_views("franka-peg-insert", INSERT, "insert a held square peg into a socket (2 mm clearance)"),
              *_views("franka-peg-place", PLACE, "set a held peg down on the centre of a plate")]
+
