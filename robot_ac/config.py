@@ -259,7 +259,9 @@ class ExportOptions:
     """Output directory; default: RUN/export."""
     check: bool = False
     """Compare onnxruntime and TorchScript against torch on random and recorded observations; fail past tolerance."""
-    tolerance: float = 1e-5
+    tolerance: float = 1e-4
+    """Largest |onnx - torch| / (1 + |torch|): float32 round-off on random inputs far outside an observation
+    normaliser's range reaches 1e-5; a real mismatch is orders of magnitude above this."""
 
 
 @dataclass(frozen=True)

@@ -66,9 +66,14 @@ def test_start_curriculum_starts_inserted_and_follows_success():
     from sim.tasks.peg_insertion.expert import expert_action
     from sim.tasks.peg_insertion.settings import EPISODE_STEPS, INSERT
 
+    from isaaclab.envs import ManagerBasedRLEnv
+
+    from sim.tasks.peg_insertion.env_cfg import make_peg_env_cfg
+
     settings = INSERT.as_teacher()
-    env = get_task("franka-peg-insert-privileged").make_gym_env(
-        EnvOptions(num_envs=8, device="cpu", seed=0, curriculum=True))
+    cfg = make_peg_env_cfg(EnvOptions(num_envs=8, device="cpu", seed=0, curriculum=True), settings)
+    cfg.curriculum.start.params["window"] = 16  # two episodes of every env
+    env = ManagerBasedRLEnv(cfg)
     try:
         env.reset()
         local = _bottom_in_fixture(env, settings)
@@ -77,13 +82,13 @@ def test_start_curriculum_starts_inserted_and_follows_success():
                                    atol=5e-4, rtol=0)  # 5 mm inside the 20 mm socket
         curriculum = env.curriculum_manager._term_cfgs[0].func
         assert curriculum.state()["level"] == 0.0
-        for _ in range(8 * EPISODE_STEPS):  # 64 finished episodes, every one seated by the expert
+        for _ in range(2 * EPISODE_STEPS):  # 16 finished episodes, every one seated by the expert
             env.step(expert_action(env, settings))
         assert curriculum.state()["level"] == pytest.approx(0.1), "a window of successes raises the level"
         assert env.event_manager.get_term_cfg("reset_fixture").params["level"] == pytest.approx(0.1)
         assert env.event_manager.get_term_cfg("reset_peg_in_hand").params["tilt_range"] == \
             pytest.approx(0.1 * settings.in_hand_tilt)
-        curriculum.load_state({"level": 0.5, "successes": 0, "episodes": 60})
+        curriculum.load_state({"level": 0.5, "successes": 0, "episodes": 8})
         for _ in range(EPISODE_STEPS):  # 8 failing episodes close the window: below half succeed
             env.step(torch.zeros(8, 6))
         assert curriculum.state()["level"] == pytest.approx(0.4), "a window of failures lowers the level"
