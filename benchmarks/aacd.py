@@ -96,7 +96,6 @@ def run_part(out_dir: Path, runs_root: Path, task: str, name: str, num_envs: int
                                    f"--num-envs {num_envs} --minutes {minutes:g} --device {device}", **result}
     path = write_result(out_dir, f"bench_aacd_{task}_{name}_seed{seed}", result,
                         _plot_curves({f"{name} (seed {seed})": result}, f"{result['view_task']}: {name}"))
-    report(out_dir, task)
     return path
 
 
