@@ -4,6 +4,7 @@ their evaluation, and the copy of a result into the policy zoo."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -77,8 +78,6 @@ CURVE = ("total_steps", "success_rate", "mean_return", "wall_time_s", "curriculu
 
 def _flag(key: str, value: Any) -> str:
     """A TrainOptions field as the CLI flag that sets it (nested configs: the fields that differ from default)."""
-    import dataclasses
-
     if dataclasses.is_dataclass(value):
         default = type(value)()
         prefix = key.replace("_", "-")

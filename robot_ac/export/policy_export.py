@@ -180,7 +180,7 @@ def check_export(export_dir: str | Path, checkpoint: str | Path, recorded_obs: n
     for name, obs in inputs.items():
         reference = deterministic_actions(actor, torch.from_numpy(obs)).numpy()
         if manifest.policy.recurrent_state:
-            from_onnx, from_jit = _step_recurrent(session, scripted, manifest, obs)
+            from_onnx, from_jit = _step_recurrent(export_dir, scripted, obs)
         else:
             with torch.inference_mode():
                 from_jit = scripted(torch.from_numpy(obs)).numpy()
@@ -191,22 +191,16 @@ def check_export(export_dir: str | Path, checkpoint: str | Path, recorded_obs: n
     return ExportCheck(onnx_vs_torch=onnx_diff, torchscript_vs_torch=jit_diff, tolerance=tolerance)
 
 
-def _step_recurrent(session: Any, scripted: torch.nn.Module, manifest: Manifest,
-                    obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A recurrent export run over ``obs`` as one sequence from a zero state: ONNX with its state fed back (as the
-    robot runtime does), TorchScript with the state it keeps."""
-    policy = manifest.policy
-    state = {s["input"]: np.zeros(s["shape"], dtype=np.float32) for s in policy.recurrent_state}
-    outputs = [policy.output_name] + [s["output"] for s in policy.recurrent_state]
-    from_onnx, from_jit = [], []
+def _step_recurrent(export_dir: Path, scripted: torch.nn.Module, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A recurrent export run over ``obs`` as one sequence from a zero state: ONNX in the robot runtime (which feeds
+    the state back), TorchScript with the state it keeps."""
+    from robot_ac.deploy.policy_runtime import PolicyRuntime
+
+    runtime = PolicyRuntime(export_dir, warmup_steps=0)
     scripted.reset()
     with torch.inference_mode():
-        for step in obs:
-            action, *carried = session.run(outputs, {policy.input_name: step[None], **state})
-            state = {s["input"]: value for s, value in zip(policy.recurrent_state, carried)}
-            from_onnx.append(action)
-            from_jit.append(scripted(torch.from_numpy(step[None])).numpy())
-    return np.concatenate(from_onnx), np.concatenate(from_jit)
+        from_jit = np.concatenate([scripted(torch.from_numpy(step[None])).numpy() for step in obs])
+    return np.stack([runtime(step) for step in obs]), from_jit
 
 
 @dataclass(frozen=True)
