@@ -286,6 +286,15 @@ def _scale(src: wp.array3d(dtype=float), scale: float, bounds: wp.array2d(dtype=
 
 
 @wp.func
+def _gradient_bins(g: wp.vec2, slope: float, binm: float, bins: int) -> wp.vec2i:
+    """Taxim's (magnitude, direction) table bin of a non-zero height gradient ``g`` (d/drow, d/dcol) of length
+    ``slope``."""
+    i = wp.min(int(wp.floor(wp.atan(slope) / (0.5 * wp.pi / binm))), bins - 1)
+    j = wp.min(int(wp.floor((wp.atan2(g[0], g[1]) + wp.pi) / (2.0 * wp.pi / binm))), bins - 1)
+    return wp.vec2i(i, j)
+
+
+@wp.func
 def _calibration_coordinate(i: int, factor: float) -> float:
     """Calibration-pixel coordinate of the centre of coarse pixel ``i`` (``i`` itself at full resolution)."""
     return (float(i) + 0.5) * factor - 0.5
@@ -332,8 +341,9 @@ def _shade(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(dtype=float),
         g = gradient[n, r, c]
         slope = wp.length(g)
         if slope > 0.0:
-            i = wp.min(int(wp.floor(wp.atan(slope) / (0.5 * wp.pi / binm))), bins - 1)
-            j = wp.min(int(wp.floor((wp.atan2(g[0], g[1]) + wp.pi) / (2.0 * wp.pi / binm))), bins - 1)
+            bin_ = _gradient_bins(g, slope, binm, bins)
+            i = bin_[0]
+            j = bin_[1]
             x = _calibration_coordinate(c, factors[1])
             for ch in range(3):
                 value = background[r, c, ch] + (tables[ch, i, j, 0] * x * x + tables[ch, i, j, 1] * y * y
@@ -403,8 +413,9 @@ def _shade_supersampled(gradient: wp.array3d(dtype=wp.vec2), tables: wp.array4d(
                 g = gradient[n, rs, cs]
                 slope = wp.length(g)
                 if slope > 0.0:
-                    i = wp.min(int(wp.floor(wp.atan(slope) / (0.5 * wp.pi / binm))), bins - 1)
-                    j = wp.min(int(wp.floor((wp.atan2(g[0], g[1]) + wp.pi) / (2.0 * wp.pi / binm))), bins - 1)
+                    bin_ = _gradient_bins(g, slope, binm, bins)
+                    i = bin_[0]
+                    j = bin_[1]
                     x = _calibration_coordinate(cs, spacing[1])
                     red += _sample_change(tables, background[r, c, 0], 0, i, j, flat_bin, x, y, spread_x, spread_y)
                     green += _sample_change(tables, background[r, c, 1], 1, i, j, flat_bin, x, y, spread_x,
