@@ -35,6 +35,8 @@ class Deploy:
     """Stop after this many seconds (default: run until Ctrl-C)."""
     trigger: Literal["timer", "joint_state"] = "timer"
     """Run the policy on a control-rate timer, or on every JointState (drivers publishing at the control rate)."""
+    check: bool = False
+    """Only check that config and policy agree (exit 0) or name every disagreement (exit 2); start nothing."""
 
 
 @dataclass
@@ -132,6 +134,15 @@ def run_bench(options: Bench) -> None:
 
 
 def run_deploy(args: Deploy) -> None:
+    if args.check:
+        from robot_ac.deploy.check import deployment_problems
+
+        problems = deployment_problems(args.config, args.policy)
+        if problems:
+            raise RobotAcError(f"policy '{args.policy}' cannot run on '{args.config}':\n  - "
+                               + "\n  - ".join(problems))
+        print(f"policy '{args.policy}' fits hardware config '{args.config}'")
+        return
     from robot_ac_ros.run import run_deployment
 
     run_deployment(args.config, args.policy, args.autostart, args.duration_s, args.trigger)

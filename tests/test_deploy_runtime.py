@@ -34,7 +34,7 @@ GOAL = [0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0]
 def franka(tmp_path):
     write_linear_export(tmp_path / "export", FRANKA_REACH_TASK.interface)
     manifest = load_manifest(tmp_path / "export" / "manifest.json")
-    config = load_hardware_config(CONFIGS / "franka_gelsight.yaml")
+    config = load_hardware_config(CONFIGS / "franka_panda.yaml")
     runtime = PolicyRuntime(tmp_path / "export")
     return manifest, config, runtime
 
@@ -96,7 +96,7 @@ def _franka_harness(franka, start_offset=0.3) -> Harness:
 
 
 # -- configs and compatibility ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["cartpole_sim", "franka_gelsight", "unitree_g1"])
+@pytest.mark.parametrize("name", ["cartpole_sim", "franka_panda", "franka_gelsight", "unitree_g1"])
 def test_shipped_hardware_configs_validate(name):
     config = load_hardware_config(CONFIGS / f"{name}.yaml")
     assert config.joints and config.control_rate_hz > 0
@@ -156,11 +156,11 @@ def test_mismatch_is_refused_with_every_reason(franka, tmp_path):
     assert any("control period: policy 0.016667 s (60.00 Hz), hardware 0.020000 s (50.00 Hz)" in p for p in problems)
     write_linear_export(tmp_path / "cartpole", CARTPOLE_TASK.interface)
     cartpole = load_manifest(tmp_path / "cartpole" / "manifest.json")
-    no_goal = load_hardware_config(CONFIGS / "franka_gelsight.yaml").model_copy(
-        update={"topics": load_hardware_config(CONFIGS / "franka_gelsight.yaml").topics.model_copy(
+    no_goal = load_hardware_config(CONFIGS / "franka_panda.yaml").model_copy(
+        update={"topics": load_hardware_config(CONFIGS / "franka_panda.yaml").topics.model_copy(
             update={"goal": None})})
     assert any("needs a goal input; topics.goal is not set" in p for p in check_compatibility(manifest, no_goal))
-    problems = check_compatibility(cartpole, load_hardware_config(CONFIGS / "franka_gelsight.yaml"))
+    problems = check_compatibility(cartpole, load_hardware_config(CONFIGS / "franka_panda.yaml"))
     assert any("joint_effort, which the hardware's command_interface 'forward_position' cannot carry" in p
                for p in problems)
 

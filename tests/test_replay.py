@@ -24,7 +24,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "hardware_configs"
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp("replay")
-    data = yaml.safe_load((CONFIGS / "franka_gelsight.yaml").read_text())
+    data = yaml.safe_load((CONFIGS / "franka_panda.yaml").read_text())
     data["safety"]["ramp_duration_s"] = 0.3
     (folder / "robot.yaml").write_text(yaml.safe_dump(data))
     write_linear_export(folder / "export", FRANKA_REACH_TASK.interface, gain=0.2)
@@ -188,7 +188,7 @@ def test_record_cli_refuses_an_existing_bag(tmp_path, cli):
 def test_recorded_topics_follow_the_hardware_config():
     from robot_ac_ros.record import config_topics
 
-    topics = config_topics(load_hardware_config(CONFIGS / "franka_gelsight.yaml"))
+    topics = config_topics(load_hardware_config(CONFIGS / "franka_panda.yaml"))
     assert topics["/franka/joint_states"] == "sensor_msgs/msg/JointState"
     assert topics["/forward_position_controller/commands"] == "std_msgs/msg/Float64MultiArray"
     assert topics["/gelsight_left/image_raw"] == topics["/gelsight_right/image_raw"] == "sensor_msgs/msg/Image"

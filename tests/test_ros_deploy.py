@@ -40,7 +40,7 @@ def _spin_until(executor, condition, timeout_s: float) -> bool:
 @pytest.fixture
 def fast_franka(tmp_path):
     """Franka config with a 0.3 s ramp, and a small linear policy exported for franka-reach."""
-    data = yaml.safe_load((CONFIGS / "franka_gelsight.yaml").read_text())
+    data = yaml.safe_load((CONFIGS / "franka_panda.yaml").read_text())
     data["safety"]["ramp_duration_s"] = 0.3
     data["safety"]["joint_state_timeout_s"] = 0.2
     config_path = tmp_path / "franka_fast.yaml"
@@ -94,7 +94,7 @@ def test_colcon_builds_the_ros_package(tmp_path):
     assert (workspace / "install" / "robot_ac_ros" / "lib" / "robot_ac_ros" / "policy_node").is_file()
     assert (share / "launch" / "deploy.launch.py").is_file()
     assert sorted(p.name for p in (share / "hardware_configs").iterdir()) == \
-        ["cartpole_sim.yaml", "franka_gelsight.yaml", "unitree_g1.yaml"]
+        ["cartpole_sim.yaml", "franka_gelsight.yaml", "franka_panda.yaml", "unitree_g1.yaml"]
 
 
 class _ToyRobotNode:

@@ -60,7 +60,7 @@ def tactile_harness(tmp_path):
                       ObservationTerm(name="tactile_right", size=size, source="tactile", quantity="right")])
     write_linear_export(tmp_path, interface, gain=0.01)
     manifest = load_manifest(tmp_path / "manifest.json")
-    config = load_hardware_config(CONFIGS / "franka_gelsight.yaml")
+    config = load_hardware_config(CONFIGS / "franka_panda.yaml")
     assert check_compatibility(manifest, config) == []
     supervisor = Supervisor(manifest, config, PolicyRuntime(tmp_path))
     supervisor.on_goal(GOAL)

@@ -53,6 +53,13 @@ class JointConfig(_Strict):
         return limits
 
 
+Reliability = Literal["reliable", "best_effort"]
+
+BEST_EFFORT_ONLY_PUBLISHERS = ("franka_robot_state_broadcaster/",)
+"""Publishers whose topics are best-effort only (franka_ros2's state broadcaster publishes ``current_pose``,
+``current_twist`` and the external wrench with sensor-data QoS)."""
+
+
 class TopicsConfig(_Strict):
     joint_states: str = "/joint_states"
     """sensor_msgs/JointState in."""
@@ -64,7 +71,33 @@ class TopicsConfig(_Strict):
     """Sensor name -> sensor_msgs/Image topic (e.g. GelSight cameras)."""
     goal: str | None = None
     """Goal/command input for policies with a ``command`` observation (std_msgs/Float64MultiArray)."""
+    ee_pose: str | None = None
+    """geometry_msgs/PoseStamped in: the measured pose of the Cartesian controller's frame in the robot base frame
+    (e.g. franka_robot_state_broadcaster's ``current_pose``); needed by ``cartesian_pose`` and ``end_effector``."""
+    gripper: str | None = None
+    """sensor_msgs/JointState in: the gripper's finger joints (e.g. ``/franka_gripper/joint_states``), read for
+    ``cartesian.held_width_m``."""
+    wrench: str | None = None
+    """geometry_msgs/WrenchStamped in: the external wrench at the end effector, base frame (a force watchdog)."""
     diagnostics: str = "/diagnostics"
+    reliability: dict[str, Reliability] = Field(default_factory=dict)
+    """Input topic field -> the QoS reliability to subscribe with (default ``best_effort``, which also hears
+    reliable publishers). A ``reliable`` subscriber hears nothing from a best-effort publisher, so it is refused on
+    topics known to be published best-effort only."""
+
+    @model_validator(mode="after")
+    def _reliability_fits_publishers(self) -> TopicsConfig:
+        inputs = {"joint_states", "imu", "goal", "ee_pose", "wrench", "gripper"}
+        for field_name, reliability in self.reliability.items():
+            if field_name not in inputs:
+                raise ValueError(f"reliability names '{field_name}', expected one of the input topics "
+                                 f"{sorted(inputs)}")
+            topic = getattr(self, field_name) or ""
+            publisher = next((p for p in BEST_EFFORT_ONLY_PUBLISHERS if p in topic), None)
+            if reliability == "reliable" and publisher:
+                raise ValueError(f"topic {field_name} '{topic}' is published best-effort only (by {publisher}): a "
+                                 "reliable subscription would receive nothing; use best_effort")
+        return self
 
 
 class SafetyConfig(_Strict):
@@ -87,6 +120,68 @@ class SafetyConfig(_Strict):
     """What a fault in POLICY leads to: HOLD freezes the last safe command, DAMP removes stiffness."""
 
 
+Vector3 = tuple[float, float, float]
+
+
+class CartesianConfig(_Strict):
+    """A Cartesian impedance controller takes pose targets: where the measured frame's TCP is, and the limits every
+    target passes, in this order: ramp-in, per-step clamp, velocity limit, tracking-error limit, workspace box, tilt
+    cone."""
+
+    base_frame: str = Field(min_length=1)
+    """``header.frame_id`` of the published targets: the robot base the measured pose is given in."""
+    tcp_offset: Vector3 = (0.0, 0.0, 0.0)
+    """The policy's TCP in the measured (``topics.ee_pose``) frame, m; targets go out in the measured frame."""
+    ramp_in_s: float = Field(default=2.0, gt=0)
+    """After start, the policy's steps grow linearly from zero to full over this time."""
+    max_step_m: float = Field(gt=0)
+    """Largest target position distance from the measured TCP position (the sim's action clip x scale)."""
+    max_step_rad: float = Field(gt=0)
+    """Largest target rotation from the measured TCP orientation."""
+    max_linear_velocity_m_s: float = Field(gt=0)
+    """Largest change of the target position per second."""
+    max_angular_velocity_rad_s: float = Field(gt=0)
+    max_tracking_error_m: float = Field(gt=0)
+    """Target minus measured position, at most (IndustReal clips the tracking error too)."""
+    max_tracking_error_rad: float = Field(gt=0)
+    workspace_min: Vector3
+    """Corner of the box (base frame, m) the TCP target stays in: around the fixture."""
+    workspace_max: Vector3
+    insertion_axis: Vector3 = (0.0, 0.0, -1.0)
+    """Base-frame direction the tool's z axis points along when aligned for insertion."""
+    max_tilt_rad: float = Field(gt=0, le=math.pi / 2)
+    """Largest angle of the target tool z axis from ``insertion_axis``."""
+    pose_timeout_periods: float = Field(default=2.0, gt=0)
+    """A measured pose older than this many control periods is stale: a fault."""
+    max_external_force_n: float = Field(default=30.0, gt=0)
+    """External force (``topics.wrench``) above this is a fault."""
+    orientation_reference: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+    """A quaternion (x, y, z, w) near the task's orientations: of ``q`` and ``-q`` (the same rotation) the policy
+    sees the one nearer this, as in the sim (the peg task's TCP points down: (1, 0, 0, 0))."""
+    twist_point: Vector3 = (0.0, 0.0, 0.0)
+    """The point whose linear velocity the policy observes, in the TCP frame, m (the sim's ``tcp_velocity`` is
+    the hand link's, 0.1034 m behind the Franka TCP)."""
+    twist_filter_s: float = Field(default=0.01, ge=0)
+    """Time constant of the low-pass filter on the pose differences that give the TCP twist."""
+    gripper_joints: list[str] = Field(default_factory=list)
+    """Finger joints (on ``topics.gripper``) whose positions sum to the gripper width; start is refused unless it
+    holds the part."""
+    held_width_m: float | None = Field(default=None, gt=0)
+    """Gripper width when it holds the part (e.g. the peg's side minus the pads' squeeze)."""
+    held_width_tolerance_m: float = Field(default=0.003, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CartesianConfig:
+        if not all(lo < hi for lo, hi in zip(self.workspace_min, self.workspace_max)):
+            raise ValueError(f"workspace_min {list(self.workspace_min)} must be below workspace_max "
+                             f"{list(self.workspace_max)} on every axis")
+        if math.isclose(sum(a * a for a in self.insertion_axis), 0.0):
+            raise ValueError("insertion_axis must not be zero")
+        if bool(self.gripper_joints) != (self.held_width_m is not None):
+            raise ValueError("gripper_joints and held_width_m go together (both set, or neither)")
+        return self
+
+
 class HardwareConfig(_Strict):
     robot: str = Field(min_length=1)
     description: str = ""
@@ -102,6 +197,8 @@ class HardwareConfig(_Strict):
     """Pose to ramp to; defaults to the manifest's default joint positions."""
     topics: TopicsConfig
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    cartesian: CartesianConfig | None = None
+    """Required with ``command_interface: cartesian_pose``."""
     adapters: list[str] = Field(default_factory=list)
     """Optional vendor adapters (e.g. ``unitree_hg``) loaded only where their message packages exist."""
 
@@ -115,6 +212,13 @@ class HardwareConfig(_Strict):
             unknown = sorted(set(getattr(self, field_name)) - set(names))
             if unknown:
                 raise ValueError(f"{field_name} names joints not in 'joints': {unknown}")
+        if (self.command_interface == "cartesian_pose") != (self.cartesian is not None):
+            raise ValueError("command_interface cartesian_pose needs a 'cartesian' section, and only it has one")
+        if self.cartesian is not None:
+            if not self.topics.ee_pose:
+                raise ValueError("command_interface cartesian_pose needs topics.ee_pose (the measured pose)")
+            if self.cartesian.gripper_joints and not self.topics.gripper:
+                raise ValueError("cartesian.gripper_joints needs topics.gripper (the gripper's JointState)")
         return self
 
     @property
@@ -176,8 +280,12 @@ def check_compatibility(manifest: Manifest, config: HardwareConfig) -> list[str]
                             f"{sorted(config.topics.tactile) or 'none'}")
         if term.source == "command" and not config.topics.goal:
             problems.append(f"observation '{term.name}' needs a goal input; topics.goal is not set")
+        if term.source == "end_effector" and not config.topics.ee_pose:
+            problems.append(f"observation '{term.name}' needs the end-effector pose; topics.ee_pose is not set")
         if term.source == "task":
             problems.append(f"observation '{term.name}' is simulator-only (source 'task'): no robot provides it")
+    if interface.action.type == "ee_pose_delta" and config.cartesian is not None:
+        problems += _cartesian_step_problems(interface.action, config.cartesian)
     for spec in interface.joints:
         if spec.name not in config.joint_names:
             continue
@@ -185,4 +293,17 @@ def check_compatibility(manifest: Manifest, config: HardwareConfig) -> list[str]
         if limits and not limits[0] <= spec.default_position <= limits[1]:
             problems.append(f"joint '{spec.name}': policy default position {spec.default_position} is outside "
                             f"the hardware limits {list(limits)}")
+    return problems
+
+
+def _cartesian_step_problems(action, cartesian: CartesianConfig) -> list[str]:
+    """The robot's per-step clamp (on the step's length) may be tighter than the sim's per-axis clip, never looser."""
+    problems = []
+    clip = action.clip if action.clip is not None else math.inf
+    for limit, what, unit, indices in (("max_step_m", "position", "m", range(3)),
+                                       ("max_step_rad", "rotation", "rad", range(3, 6))):
+        sim_step = max(abs(action.scale[i]) * clip for i in indices)
+        if getattr(cartesian, limit) > sim_step + 1e-12:
+            problems.append(f"cartesian.{limit} {getattr(cartesian, limit)} {unit} is above the largest {what} step "
+                            f"the policy takes per axis in simulation ({sim_step:.4g} {unit})")
     return problems

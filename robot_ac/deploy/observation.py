@@ -16,8 +16,9 @@ from robot_ac.contract.manifest import ObservationTerm, PolicyInterface
 from robot_ac.contract.tactile import TactilePreprocessing
 
 _SUPPORTED = {("joint_state", "position"), ("joint_state", "velocity"), ("command", "pose"), ("command", ""),
-              ("previous_action", ""), ("imu", "angular_velocity"), ("imu", "linear_acceleration"),
-              ("imu", "orientation"), ("imu", "projected_gravity")}
+              ("command", "position"), ("previous_action", ""), ("imu", "angular_velocity"),
+              ("imu", "linear_acceleration"), ("imu", "orientation"), ("imu", "projected_gravity"),
+              ("end_effector", "pose"), ("end_effector", "twist")}
 
 
 def projected_gravity(orientation_xyzw: np.ndarray) -> np.ndarray:
@@ -43,6 +44,7 @@ class ObservationBuilder:
         self._layout_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._goal: np.ndarray | None = None
         self._imu: dict[str, np.ndarray] = {}
+        self._end_effector: dict[str, np.ndarray] = {}
         self.tactile = TactilePreprocessing(**interface.tactile) if interface.tactile else None
         self.tactile_sensors = [t.quantity for t in interface.observations if t.source == "tactile"]
         """Sensor keys (the hardware config's ``topics.tactile`` names) in observation order."""
@@ -75,6 +77,10 @@ class ObservationBuilder:
                      "linear_acceleration": np.asarray(linear_acceleration, dtype=np.float64),
                      "projected_gravity": projected_gravity(orientation)}
 
+    def update_end_effector(self, pose: np.ndarray, twist: np.ndarray) -> None:
+        """The tool frame's pose ``[x, y, z, qx, qy, qz, qw]`` and twist ``[v, w]`` in the robot base frame."""
+        self._end_effector = {"pose": np.asarray(pose, dtype=np.float64), "twist": np.asarray(twist, dtype=np.float64)}
+
     def update_tactile(self, sensor: str, image_rgb: np.ndarray) -> None:
         """Latest [H, W, 3] uint8 RGB frame of a tactile sensor."""
         self._tactile_images[sensor] = image_rgb
@@ -88,10 +94,12 @@ class ObservationBuilder:
         return any(term.source == "imu" for term in self.interface.observations)
 
     def missing_inputs(self) -> list[str]:
-        """Inputs the policy reads that have not arrived yet (``goal``, ``imu``)."""
+        """Inputs the policy reads that have not arrived yet (``goal``, ``imu``, ``end-effector pose``)."""
         sources = {term.source for term in self.interface.observations}
         missing = [name for name, needed, present in (("goal", "command" in sources, self._goal is not None),
-                                                     ("imu", "imu" in sources, bool(self._imu)))
+                                                     ("imu", "imu" in sources, bool(self._imu)),
+                                                     ("end-effector pose", "end_effector" in sources,
+                                                      bool(self._end_effector)))
                    if needed and not present]
         return missing + [f"tactile '{key}'" for key in self.tactile_sensors if key not in self._tactile_images]
 
@@ -120,6 +128,10 @@ class ObservationBuilder:
             if term.quantity not in self._imu:
                 raise RobotAcError(f"observation '{term.name}' needs IMU data, and none has been received yet")
             raw = self._imu[term.quantity]
+        elif term.source == "end_effector":
+            if term.quantity not in self._end_effector:
+                raise RobotAcError(f"observation '{term.name}' needs the end-effector pose, none received yet")
+            raw = self._end_effector[term.quantity]
         else:
             if self._goal is None:
                 raise RobotAcError(f"observation '{term.name}' needs a goal, and none has been received yet")

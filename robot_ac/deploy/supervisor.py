@@ -57,12 +57,13 @@ class Transition:
 
 @dataclass(frozen=True)
 class Command:
-    """What to publish: one value per joint of ``joint_names`` (positions in rad/m or efforts in N·m/N)."""
+    """What to publish: one value per joint of ``joint_names`` (positions in rad/m or efforts in N·m/N), or a
+    ``pose`` target ``[x, y, z, qx, qy, qz, qw]`` of the Cartesian controller's frame (no joint names)."""
 
     joint_names: list[str]
     values: np.ndarray
     kind: str
-    """``position`` or ``effort``."""
+    """``position``, ``effort`` or ``pose``."""
 
 
 @dataclass
@@ -87,13 +88,14 @@ class Supervisor:
         self.observations = ObservationBuilder(manifest.interface)
         defaults = {j.name: j.default_position for j in manifest.interface.joints}
         defaults.update(config.default_positions)
-        self.mapper = ActionMapper(manifest.interface, config, defaults)
+        self.mapper = self._make_mapper(defaults)
         self.state = State.PASSIVE
         self.transitions: list[Transition] = []
         self.counters = Counters()
         self.last_reason = "started"
         self._command_joints = self.mapper.joint_names
-        self._monitored = list(dict.fromkeys(self.observations.joint_names + self._command_joints))
+        self._monitored = list(dict.fromkeys(self.observations.joint_names + self._command_joints
+                                             + self._extra_monitored_joints()))
         self._position = {name: math.nan for name in self._monitored}
         self._velocity = {name: 0.0 for name in self._monitored}
         self._last_stamp = -math.inf
@@ -105,6 +107,13 @@ class Supervisor:
         self._ramp_start_time = 0.0
         self._ramp_from: np.ndarray | None = None
         self._hold_position: np.ndarray | None = None
+
+    def _make_mapper(self, default_positions: dict[str, float]) -> ActionMapper:
+        return ActionMapper(self.manifest.interface, self.config, default_positions)
+
+    def _extra_monitored_joints(self) -> list[str]:
+        """Joints checked on every JointState beyond those the policy reads and commands."""
+        return []
 
     # -- transitions -------------------------------------------------------------------------------------------
     def _go(self, target: State, reason: str, now: float) -> None:
@@ -264,10 +273,7 @@ class Supervisor:
     # -- control tick -----------------------------------------------------------------------------------------
     def tick(self, now: float) -> Command | None:
         """Run one control period: watchdogs, then the command of the current state (None in PASSIVE)."""
-        self._check_timing(now)
-        if self.state in (State.RAMP, State.POLICY) and not self._inputs_fresh(now):
-            self._fault("stale_input", f"{self._staleness(now)} (timeout {self.config.safety.joint_state_timeout_s} s)",
-                        now)
+        self._watch(now)
         if self.state == State.PASSIVE:
             return None
         if self.state == State.RAMP:
@@ -283,6 +289,13 @@ class Supervisor:
         values = self.mapper.limit(target, self._last_command)
         self._last_command = values
         return Command(self._command_joints, values, "effort" if self.mapper.is_effort else "position")
+
+    def _watch(self, now: float) -> None:
+        """The watchdogs of every tick: loop timing, then stale inputs while the robot is driven."""
+        self._check_timing(now)
+        if self.state in (State.RAMP, State.POLICY) and not self._inputs_fresh(now):
+            self._fault("stale_input", f"{self._staleness(now)} (timeout {self.config.safety.joint_state_timeout_s} s)",
+                        now)
 
     def _check_timing(self, now: float) -> None:
         period = self.config.control_period_s
@@ -313,19 +326,27 @@ class Supervisor:
             self._go(State.POLICY, f"ramp to the default pose done ({self.config.safety.ramp_duration_s} s)", now)
         return self._pd_effort(position) if self.mapper.is_effort else position
 
-    def _policy_target(self, now: float) -> np.ndarray | None:
+    def _policy_action(self, now: float) -> np.ndarray | None:
+        """One policy step on the current observation; None (after a fault) without a complete observation or
+        with an output that is not ``action_size`` finite numbers."""
         try:
             obs = self.observations.build()
         except RobotAcError as exc:
             self._fault("missing_input", str(exc), now)
-            return self._hold_target() if self.state == State.HOLD else self._damp_target(now)
+            return None
         action = np.asarray(self.policy(obs), dtype=np.float64)
         if action.shape != (self.manifest.interface.action_size,) or not np.isfinite(action).all():
             self._fault("policy_output", f"policy returned {action.shape} values, finite: "
                         f"{bool(np.isfinite(action).all())}", now)
-            return self._hold_target() if self.state == State.HOLD else self._damp_target(now)
+            return None
         self.counters.policy_steps += 1
         self.observations.set_previous_action(action)
+        return action
+
+    def _policy_target(self, now: float) -> np.ndarray | None:
+        action = self._policy_action(now)
+        if action is None:
+            return self._hold_target() if self.state == State.HOLD else self._damp_target(now)
         return self.mapper.policy_command(action)
 
     def _hold_target(self) -> np.ndarray | None:

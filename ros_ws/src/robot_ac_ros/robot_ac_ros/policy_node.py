@@ -7,8 +7,9 @@ Lifecycle:
     deactivate  HOLD (the last safe command stays)
     cleanup / shutdown   DAMP (one damping command), then release everything
 
-Topics (names from the hardware config): JointState, Imu, tactile Images and goal (when the policy reads them) in; Float64MultiArray (forward
-controllers) or JointTrajectory out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
+Topics (names from the hardware config): JointState, Imu, tactile Images and goal (when the policy reads them) in;
+Float64MultiArray (forward controllers), JointTrajectory or PoseStamped (``cartesian_pose``: with the measured
+PoseStamped, the external WrenchStamped and the gripper's JointState in) out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
 runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` (std_srvs/Trigger).
 """
 
@@ -23,13 +24,15 @@ import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from geometry_msgs.msg import PoseStamped, WrenchStamped
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image, Imu, JointState
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from robot_ac.deploy import Command, PolicyRuntime, Supervisor, check_compatibility, load_hardware_config
+from robot_ac.deploy import (CartesianSupervisor, Command, PolicyRuntime, Supervisor, check_compatibility,
+                             load_hardware_config, make_supervisor)
 from robot_ac.deploy import State as SupervisorState
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.spin import spin_until_shutdown
@@ -48,6 +51,14 @@ def image_to_rgb(msg: Image) -> np.ndarray:
                          f"{len(msg.data)} bytes")
     rows = np.frombuffer(bytes(msg.data), dtype=np.uint8)[: msg.step * msg.height].reshape(msg.height, msg.step)
     return np.ascontiguousarray(rows[:, : msg.width * channels].reshape(msg.height, msg.width, channels)[..., order])
+def _input_qos(config, topic: str) -> QoSProfile:
+    """The subscription QoS of an input topic: best effort (it hears reliable publishers too) unless the config
+    asks for reliable."""
+    if config.topics.reliability.get(topic, "best_effort") == "reliable":
+        return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    return qos_profile_sensor_data
+
+
 _LEVELS = {SupervisorState.PASSIVE: DiagnosticStatus.OK, SupervisorState.RAMP: DiagnosticStatus.OK,
            SupervisorState.POLICY: DiagnosticStatus.OK, SupervisorState.HOLD: DiagnosticStatus.WARN,
            SupervisorState.DAMP: DiagnosticStatus.ERROR, SupervisorState.ESTOP: DiagnosticStatus.ERROR}
@@ -93,11 +104,11 @@ class PolicyNode(LifecycleNode):
                                     + "; ".join(problems))
             return TransitionCallbackReturn.FAILURE
         self.config = config
-        self.supervisor = Supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
+        self.supervisor = make_supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
         topics = config.topics
+        message = {"joint_trajectory": JointTrajectory, "cartesian_pose": PoseStamped}
         self._command_pub = self.create_lifecycle_publisher(
-            JointTrajectory if config.command_interface == "joint_trajectory" else Float64MultiArray,
-            topics.command, QoSProfile(depth=1))
+            message.get(config.command_interface, Float64MultiArray), topics.command, QoSProfile(depth=1))
         self._diagnostics_pub = self.create_lifecycle_publisher(DiagnosticArray, topics.diagnostics,
                                                                 QoSProfile(depth=10))
         subscriptions = [self.create_subscription(JointState, topics.joint_states, self._on_joint_state,
@@ -111,6 +122,13 @@ class PolicyNode(LifecycleNode):
         if topics.goal:
             subscriptions.append(self.create_subscription(Float64MultiArray, topics.goal, self._on_goal,
                                                           QoSProfile(depth=1)))
+        if isinstance(self.supervisor, CartesianSupervisor):
+            for kind, topic, callback in ((PoseStamped, "ee_pose", self._on_ee_pose),
+                                          (WrenchStamped, "wrench", self._on_wrench),
+                                          (JointState, "gripper", self._on_gripper)):
+                if getattr(topics, topic):
+                    subscriptions.append(self.create_subscription(kind, getattr(topics, topic), callback,
+                                                                  _input_qos(config, topic)))
         services = [self.create_service(Trigger, f"~/{name}", handler) for name, handler in
                     (("start", self._srv_start), ("estop", self._srv_estop), ("reset", self._srv_reset),
                      ("hold", self._srv_hold))]
@@ -183,6 +201,22 @@ class PolicyNode(LifecycleNode):
             return
         self.supervisor.on_tactile(sensor, image, self.clock())
 
+    def _on_ee_pose(self, msg: PoseStamped) -> None:
+        if self.supervisor is not None:
+            now = self.clock()
+            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            p, q = msg.pose.position, msg.pose.orientation
+            self.supervisor.on_ee_pose(stamp if stamp > 0 else now, (p.x, p.y, p.z), (q.x, q.y, q.z, q.w), now)
+
+    def _on_wrench(self, msg: WrenchStamped) -> None:
+        if self.supervisor is not None:
+            f, t = msg.wrench.force, msg.wrench.torque
+            self.supervisor.on_wrench((f.x, f.y, f.z), (t.x, t.y, t.z), self.clock())
+
+    def _on_gripper(self, msg: JointState) -> None:
+        if self.supervisor is not None:
+            self.supervisor.on_gripper_state(msg.name, msg.position)
+
     def _on_goal(self, msg: Float64MultiArray) -> None:
         if self.supervisor is not None:
             self.supervisor.on_goal(msg.data)
@@ -196,6 +230,7 @@ class PolicyNode(LifecycleNode):
         now = self.clock()
         self._last_tick = now
         supervisor = self.supervisor
+        self._count_foreign_publishers(now)
         if supervisor.state == SupervisorState.PASSIVE and self.get_parameter("autostart").value:
             supervisor.start(now)
         before = supervisor.state
@@ -205,10 +240,23 @@ class PolicyNode(LifecycleNode):
             self._last_diagnostics = now
             self._publish_diagnostics()
 
+    def _count_foreign_publishers(self, now: float) -> None:
+        if isinstance(self.supervisor, CartesianSupervisor):
+            # Our own publisher counts too; a controller such as CRISP ignores every target while there are two.
+            self.supervisor.on_foreign_publishers(self.count_publishers(self.config.topics.command) - 1, now)
+
     def _publish(self, command: Command | None) -> None:
         if command is None:
             return
-        if self.config.command_interface == "joint_trajectory":
+        if command.kind == "pose":
+            message = PoseStamped()
+            message.header.stamp = self.get_clock().now().to_msg()
+            message.header.frame_id = self.config.cartesian.base_frame
+            position, orientation = message.pose.position, message.pose.orientation
+            position.x, position.y, position.z = (float(v) for v in command.values[:3])
+            orientation.x, orientation.y, orientation.z, orientation.w = (float(v) for v in command.values[3:])
+            self._command_pub.publish(message)
+        elif self.config.command_interface == "joint_trajectory":
             period = self.config.control_period_s
             point = JointTrajectoryPoint(positions=command.values.tolist(),
                                          time_from_start=Duration(sec=0, nanosec=int(period * 1e9)))
@@ -233,6 +281,8 @@ class PolicyNode(LifecycleNode):
         return response
 
     def _srv_start(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        if self.supervisor is not None:
+            self._count_foreign_publishers(self.clock())
         ok = self.supervisor is not None and self.supervisor.start(self.clock())
         return self._service(response, ok, "ramp started" if ok else "start refused")
 
