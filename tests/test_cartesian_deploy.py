@@ -186,7 +186,7 @@ def test_faults_hold_at_the_measured_pose(student, fault):
     assert moved < 0.006, "the robot settles where it was when HOLD began"
 
 
-def test_start_is_refused_without_a_held_part_a_pose_or_the_topic_to_itself(student):
+def test_start_is_refused_without_a_held_part_under_force_without_a_pose_or_the_topic_to_itself(student):
     manifest, config = student
     rig = _Rig(manifest, config, lambda obs: np.zeros(6), held_width=0.03)
     assert not rig.supervisor.start(rig.now)
@@ -195,6 +195,10 @@ def test_start_is_refused_without_a_held_part_a_pose_or_the_topic_to_itself(stud
     rig.supervisor.on_foreign_publishers(1, rig.now)
     assert not rig.supervisor.start(rig.now)
     rig.supervisor.on_foreign_publishers(0, rig.now)
+    rig.force = 31.0
+    rig.feed()
+    assert not rig.supervisor.start(rig.now)
+    rig.force = 0.0
     rig.now += 5 * PERIOD  # the pose is now 5 periods old
     assert not rig.supervisor.start(rig.now)
     rig.feed()

@@ -9,7 +9,7 @@ wrench and the publishers on the target topic are watched. States mean:
 * HOLD: the target frozen at the TCP pose measured when HOLD began, published every tick.
 * DAMP / ESTOP: the target follows the measured pose (the impedance pulls nowhere; the robot yields).
 
-Start is refused without a fresh pose, while another node publishes on the target topic (a Cartesian impedance
+Start is refused without a fresh pose, while the external force is over its limit, while another node publishes on the target topic (a Cartesian impedance
 controller such as CRISP ignores targets when two publishers are matched), and while the gripper is not at the
 width of a held part. A stale pose (``pose_timeout_periods``), an external force over its limit or a second
 publisher while the policy drives is a fault, which holds.
@@ -46,6 +46,8 @@ class CartesianSupervisor(Supervisor):
         self._hold_pose: np.ndarray | None = None
         self._gripper_width: float | None = None
         self.foreign_publishers = 0
+        self.external_force = 0.0
+        """Magnitude of the last external force received, N."""
         """Other publishers on the target topic, as last reported by the node."""
 
     def _make_mapper(self, default_positions: dict[str, float]) -> CartesianMapper:
@@ -86,7 +88,7 @@ class CartesianSupervisor(Supervisor):
         if wrench.shape != (6,) or not np.isfinite(wrench).all():
             self._fault("nan_input", f"external wrench {wrench.tolist()} is not 6 finite numbers", now)
             return False
-        magnitude = float(np.linalg.norm(wrench[:3]))
+        magnitude = self.external_force = float(np.linalg.norm(wrench[:3]))
         if magnitude > self.limits.max_external_force_n:
             self._fault("external_force", f"external force {magnitude:.1f} N over the limit "
                         f"{self.limits.max_external_force_n} N", now)
@@ -129,6 +131,10 @@ class CartesianSupervisor(Supervisor):
             return super().start(now)
         if not self._pose_fresh(now):
             log.warning("start refused: no fresh end-effector pose")
+            return False
+        if self.external_force > self.limits.max_external_force_n:
+            log.warning("start refused: external force %.1f N over the limit %.1f N", self.external_force,
+                        self.limits.max_external_force_n)
             return False
         if self.foreign_publishers:
             log.warning("start refused: %d other publisher(s) on the target topic", self.foreign_publishers)
