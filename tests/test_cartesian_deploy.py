@@ -58,7 +58,7 @@ def student(tmp_path_factory):
 class _Rig:
     """A CartesianSupervisor on a first-order plant, stepped at the control rate with every input fresh."""
 
-    def __init__(self, manifest, config, policy, lag_s=0.05, held_width=0.012):
+    def __init__(self, manifest, config, policy, lag_s=0.05, held_width=0.0086):
         self.supervisor = make_supervisor(manifest, config, policy)
         assert isinstance(self.supervisor, CartesianSupervisor)
         self.plant = FirstOrderPosePlant(np.array(START_TCP), lag_s)
@@ -190,7 +190,7 @@ def test_start_is_refused_without_a_held_part_under_force_without_a_pose_or_the_
     manifest, config = student
     rig = _Rig(manifest, config, lambda obs: np.zeros(6), held_width=0.03)
     assert not rig.supervisor.start(rig.now)
-    rig.held_width = 0.012
+    rig.held_width = 0.0086
     rig.feed()
     rig.supervisor.on_foreign_publishers(1, rig.now)
     assert not rig.supervisor.start(rig.now)

@@ -84,9 +84,11 @@ def franka_rig(ros_context, tmp_path):
 
         node.supervisor.tick = recording_tick
 
+        clients = {}
+
         def call(service: str) -> bool:
-            client = helper.create_client(Trigger, f"/policy_node/{service}")
-            assert client.wait_for_service(timeout_sec=5.0)
+            client = clients.setdefault(service, helper.create_client(Trigger, f"/policy_node/{service}"))
+            assert _spin_until(executor, client.service_is_ready, 10.0), service
             future = client.call_async(Trigger.Request())
             assert _spin_until(executor, future.done, 5.0)
             return future.result().success

@@ -90,6 +90,10 @@ class ObservationBuilder:
         self._tactile_reference = dict(self._tactile_images)
 
     @property
+    def has_tactile_reference(self) -> bool:
+        return all(key in self._tactile_reference for key in self.tactile_sensors)
+
+    @property
     def uses_imu(self) -> bool:
         return any(term.source == "imu" for term in self.interface.observations)
 

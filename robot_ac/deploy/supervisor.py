@@ -146,13 +146,24 @@ class Supervisor:
         if missing:
             log.warning("start refused: the policy needs %s, not received yet", " and ".join(missing))
             return False
-        if self.observations.tactile is not None:
-            # The gel is untouched before the task starts: these frames are the difference references.
+        if self.observations.tactile is not None and not self.observations.has_tactile_reference:
+            # Without a reference taken earlier (capture_tactile_reference, before a grasp), the gel is untouched
+            # when the task starts: these frames are the difference references.
             self.observations.capture_tactile_reference()
         self._ramp_from = self._measured_command_positions()
         self._ramp_start_time = now
         self._last_command = None
         self._go(State.RAMP, "start requested", now)
+        return True
+
+    def capture_tactile_reference(self) -> bool:
+        """Take the current tactile frames as the untouched-gel references (call it before the gripper closes on
+        a part); False while a sensor has sent no frame."""
+        if self.observations.tactile is None or any(m.startswith("tactile")
+                                                    for m in self.observations.missing_inputs()):
+            return False
+        self.observations.capture_tactile_reference()
+        log.info("tactile references captured")
         return True
 
     def estop(self, now: float, reason: str = "e-stop requested") -> None:

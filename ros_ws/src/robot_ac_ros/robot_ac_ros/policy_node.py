@@ -10,7 +10,8 @@ Lifecycle:
 Topics (names from the hardware config): JointState, Imu, tactile Images and goal (when the policy reads them) in;
 Float64MultiArray (forward controllers), JointTrajectory or PoseStamped (``cartesian_pose``: with the measured
 PoseStamped, the external WrenchStamped and the gripper's JointState in) out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
-runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` (std_srvs/Trigger).
+runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` and ``~/tactile_reference`` (take the current tactile
+frames as the untouched-gel references, before a grasp) (std_srvs/Trigger).
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ _LEVELS = {SupervisorState.PASSIVE: DiagnosticStatus.OK, SupervisorState.RAMP: D
 class PolicyNode(LifecycleNode):
     """Parameters: ``hardware_config`` (YAML path), ``policy`` (export directory), ``autostart`` (bool),
     ``trigger``: ``timer`` (run the policy on a timer at the control rate) or ``joint_state`` (run it on every
-    accepted JointState, for drivers that publish at the control rate: no waiting for a timer phase; a watchdog
-    timer still ticks when states stop)."""
+    accepted JointState, or measured pose on a Cartesian robot, for drivers and simulators that publish at the
+    control rate: no waiting for a timer phase; a watchdog timer still ticks when states stop)."""
 
     def __init__(self, node_name: str = "policy_node", *, clock: Callable[[], float] = time.monotonic,
                  **kwargs) -> None:
@@ -131,7 +132,7 @@ class PolicyNode(LifecycleNode):
                                                                   _input_qos(config, topic)))
         services = [self.create_service(Trigger, f"~/{name}", handler) for name, handler in
                     (("start", self._srv_start), ("estop", self._srv_estop), ("reset", self._srv_reset),
-                     ("hold", self._srv_hold))]
+                     ("hold", self._srv_hold), ("tactile_reference", self._srv_tactile_reference))]
         self._resources = subscriptions + services
         self.get_logger().info(f"configured: {config.robot} at {config.control_rate_hz:g} Hz, policy "
                                f"{runtime.manifest.interface.task} (warm-up {runtime.warmup_s * 1e3:.1f} ms)")
@@ -183,7 +184,8 @@ class PolicyNode(LifecycleNode):
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         accepted = self.supervisor.on_joint_state(stamp if stamp > 0 else now, msg.name, msg.position,
                                                   msg.velocity, now)
-        if accepted and self._on_state_trigger and self._timer is not None:
+        if accepted and self._on_state_trigger and self._timer is not None \
+                and not isinstance(self.supervisor, CartesianSupervisor):
             self._tick()
 
     def _on_imu(self, msg: Imu) -> None:
@@ -206,7 +208,10 @@ class PolicyNode(LifecycleNode):
             now = self.clock()
             stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
             p, q = msg.pose.position, msg.pose.orientation
-            self.supervisor.on_ee_pose(stamp if stamp > 0 else now, (p.x, p.y, p.z), (q.x, q.y, q.z, q.w), now)
+            accepted = self.supervisor.on_ee_pose(stamp if stamp > 0 else now, (p.x, p.y, p.z), (q.x, q.y, q.z, q.w),
+                                                  now)
+            if accepted and self._on_state_trigger and self._timer is not None:
+                self._tick()
 
     def _on_wrench(self, msg: WrenchStamped) -> None:
         if self.supervisor is not None:
@@ -296,6 +301,10 @@ class PolicyNode(LifecycleNode):
     def _srv_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         ok = self.supervisor is not None and self.supervisor.reset(self.clock())
         return self._service(response, ok, "reset to passive" if ok else "reset refused")
+
+    def _srv_tactile_reference(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        ok = self.supervisor is not None and self.supervisor.capture_tactile_reference()
+        return self._service(response, ok, "tactile references captured" if ok else "no tactile frames to capture")
 
     def _srv_hold(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self.supervisor is not None:

@@ -1,0 +1,95 @@
+"""The tactile peg student on a simulated Franka over ROS 2: the peg bridge (Isaac Lab's peg scene behind the
+Cartesian Franka's topics, GelSight frames as sensor_msgs/Image) in its own process, the policy node here; the
+operator's sequence per episode (tactile reference, episode start, policy start, hold, reset) as on the robot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from rclpy.executors import SingleThreadedExecutor
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+
+from robot_ac.deploy import State
+from robot_ac_ros.run import bring_up, make_policy_nodes
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGE_STUDENT = ROOT / "policies" / "franka-peg-place" / "dagger-image-seed1"
+EPISODES = 10
+
+
+def _spin_until(executor, condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.01)
+        if condition():
+            return True
+    return False
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+def test_zoo_image_student_seats_the_peg_over_ros(ros_context, tmp_path):
+    import rclpy
+
+    data = yaml.safe_load((ROOT / "hardware_configs" / "franka_gelsight.yaml").read_text())
+    # Lockstep with a simulator slower than real time on 2 cores: the policy runs on every pose the bridge
+    # publishes, so wall-clock timeouts and overruns say nothing here; the sim's episode has no ramp-in.
+    data["cartesian"].update(ramp_in_s=1 / 60, pose_timeout_periods=120)
+    data["safety"].update(joint_state_timeout_s=2.0, tactile_timeout_s=2.0, overrun_factor=200.0)
+    config_path = tmp_path / "franka_sim.yaml"
+    config_path.write_text(yaml.safe_dump(data))
+    log = open(tmp_path / "bridge.log", "w")
+    bridge = subprocess.Popen([sys.executable, "-m", "sim.peg_bridge", "--config", str(config_path), "--task",
+                               "franka-peg-place", "--seed", "5"], env=dict(os.environ), stdout=log,
+                              stderr=subprocess.STDOUT)
+    executor = SingleThreadedExecutor(context=ros_context)
+    operator = rclpy.create_node("operator", context=ros_context)
+    executor.add_node(operator)
+    results = []
+    operator.create_subscription(String, "/peg_bridge/episode_result", lambda m: results.append(json.loads(m.data)),
+                                 10)
+    (node,) = make_policy_nodes(config_path, IMAGE_STUDENT, autostart=False, trigger="joint_state",
+                                context=ros_context)
+    executor.add_node(node)
+
+    clients = {}
+
+    def call(service: str) -> bool:
+        """Call a Trigger service while spinning (a blocking wait would starve the policy node's inputs)."""
+        client = clients.setdefault(service, operator.create_client(Trigger, service))
+        assert _spin_until(executor, client.service_is_ready, 120.0), service
+        future = client.call_async(Trigger.Request())
+        assert _spin_until(executor, future.done, 10.0), service
+        return future.result().success
+
+    try:
+        bring_up([node])
+        assert _spin_until(executor, lambda: not node.supervisor.observations.missing_inputs(), 180.0), \
+            (tmp_path / "bridge.log").read_text()[-3000:]
+        for episode in range(EPISODES):
+            assert call("/policy_node/tactile_reference")
+            assert call("/peg_bridge/start_episode")
+            assert call("/policy_node/start"), node.supervisor.last_reason
+            assert _spin_until(executor, lambda: len(results) > episode, 60.0), (node.supervisor.last_reason,
+                                                                                  node.supervisor.status())
+            assert node.supervisor.state == State.POLICY, node.supervisor.last_reason
+            node.supervisor.hold(time.monotonic(), "episode over")
+            assert call("/policy_node/reset")
+        seated = sum(r["seated"] for r in results)
+        print(f"seated {seated} of {len(results)}: {results}")
+        assert all(r["steps"] == results[0]["steps"] for r in results), results
+        assert seated >= 8, results
+    finally:
+        node.destroy_node()
+        operator.destroy_node()
+        bridge.terminate()
+        bridge.wait(timeout=30)
+        log.close()
