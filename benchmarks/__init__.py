@@ -29,7 +29,7 @@ def run(options: BenchOptions) -> Path | None:
     if isinstance(options, BenchDeploy):
         from benchmarks.deploy import bench_deploy
 
-        return bench_deploy(options.out_dir, options.duration_s, options.rate_hz)
+        return bench_deploy(options.out_dir, options.duration_s, options.rate_hz, options.path)
     if isinstance(options, BenchTactile):
         from benchmarks.tactile import bench_tactile
         from robot_ac.device import parse_device

@@ -1,5 +1,6 @@
 """Baseline for `robot-ac bench deploy`: the least a policy node can do. A plain rclpy node that runs the same ONNX
-policy on every JointState (observation by a fixed index map, no checks, no supervisor) and publishes the result.
+policy on every JointState (observation by a fixed index map, no checks, no supervisor) and publishes the result;
+with ``--cartesian``, on every measured PoseStamped (pose, zero twist, last action), publishing the composed target.
 
 Its own process: ``python -m benchmarks.deploy_echo --policy EXPORT --state-topic T --command-topic T``."""
 
@@ -11,16 +12,18 @@ import numpy as np
 import onnxruntime as ort
 import rclpy
 from rclpy.node import Node
+from geometry_msgs.msg import PoseStamped
 from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from robot_ac.contract.manifest import load_manifest
+from robot_ac.deploy.pose import apply_delta_pose
 from robot_ac_ros.spin import spin_until_shutdown
 
 
 class EchoPolicyNode(Node):
-    def __init__(self, export_dir: str, state_topic: str, command_topic: str) -> None:
+    def __init__(self, export_dir: str, state_topic: str, command_topic: str, cartesian: bool = False) -> None:
         super().__init__("bench_echo")
         manifest = load_manifest(f"{export_dir}/manifest.json")
         options = ort.SessionOptions()
@@ -29,13 +32,29 @@ class EchoPolicyNode(Node):
                                             providers=["CPUExecutionProvider"])
         self.input_name, self.output_name = manifest.policy.input_name, manifest.policy.output_name
         self.previous = np.zeros(manifest.interface.action_size, dtype=np.float32)
-        self.publisher = self.create_publisher(Float64MultiArray, command_topic, QoSProfile(depth=1))
-        self.create_subscription(JointState, state_topic, self.on_state, QoSProfile(depth=1))
+        self.scale = np.asarray(manifest.interface.action.scale)
+        kind, handler = (PoseStamped, self.on_pose) if cartesian else (JointState, self.on_state)
+        self.publisher = self.create_publisher(PoseStamped if cartesian else Float64MultiArray, command_topic,
+                                               QoSProfile(depth=1))
+        self.create_subscription(kind, state_topic, handler, QoSProfile(depth=1))
 
     def on_state(self, msg: JointState) -> None:
         obs = np.concatenate([msg.position, msg.velocity, self.previous]).astype(np.float32)[None]
         self.previous = self.session.run([self.output_name], {self.input_name: obs})[0][0]
         self.publisher.publish(Float64MultiArray(data=self.previous.astype(np.float64).tolist()))
+
+    def on_pose(self, msg: PoseStamped) -> None:
+        p, q = msg.pose.position, msg.pose.orientation
+        pose = np.array([p.x, p.y, p.z, q.x, q.y, q.z, q.w])
+        obs = np.concatenate([pose, np.zeros(6), self.previous]).astype(np.float32)[None]
+        self.previous = self.session.run([self.output_name], {self.input_name: obs})[0][0]
+        target = apply_delta_pose(pose[:3], pose[3:], self.scale * np.clip(self.previous, -1.0, 1.0))
+        out = PoseStamped()
+        out.header = msg.header
+        out.pose.position.x, out.pose.position.y, out.pose.position.z = (float(v) for v in target[:3])
+        o = out.pose.orientation
+        o.x, o.y, o.z, o.w = (float(v) for v in target[3:])
+        self.publisher.publish(out)
 
 
 def main() -> None:
@@ -43,9 +62,10 @@ def main() -> None:
     parser.add_argument("--policy", required=True)
     parser.add_argument("--state-topic", required=True)
     parser.add_argument("--command-topic", required=True)
+    parser.add_argument("--cartesian", action="store_true", help="PoseStamped in and out (ee_pose_delta policies)")
     args = parser.parse_args()
     rclpy.init()
-    spin_until_shutdown(EchoPolicyNode(args.policy, args.state_topic, args.command_topic))
+    spin_until_shutdown(EchoPolicyNode(args.policy, args.state_topic, args.command_topic, args.cartesian))
 
 
 if __name__ == "__main__":

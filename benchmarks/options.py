@@ -34,12 +34,14 @@ class BenchEnvs:
 
 @dataclass
 class BenchDeploy:
-    """Round trip JointState-in -> command-out of the policy node (own process, 29-joint MLP) at a fixed rate,
-    against a bare rclpy + onnxruntime echo of the same policy; JSON + PNG histogram."""
+    """Round trip state-in -> command-out of the policy node (own process, an MLP policy) at a fixed rate, joint
+    or Cartesian path, against a bare rclpy + onnxruntime echo of the same policy; JSON + PNG histogram."""
 
     duration_s: float = 60.0
     """Measured time per node (after 1 s of warm-up)."""
     rate_hz: float = 500.0
+    path: Literal["joint", "cartesian"] = "joint"
+    """``joint``: JointState in, joint targets out; ``cartesian``: the measured TCP pose in, a TCP target out."""
     out_dir: Path = Path("benchmarks/results")
 
 

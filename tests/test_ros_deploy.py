@@ -251,13 +251,17 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
         log.close()
 
 
-def test_bench_deploy_measures_both_nodes(tmp_path, cli):
-    code, stdout, _ = cli(["bench", "deploy", "--duration-s", "1", "--rate-hz", "200", "--out-dir", str(tmp_path)])
+@pytest.mark.parametrize("path", ["joint", "cartesian"])
+def test_bench_deploy_measures_both_nodes(tmp_path, cli, path):
+    code, stdout, _ = cli(["bench", "deploy", "--duration-s", "1", "--rate-hz", "200", "--path", path,
+                           "--out-dir", str(tmp_path)])
     assert code == 0
-    (result_file,) = tmp_path.glob("bench_deploy_200hz_*.json")
+    (result_file,) = tmp_path.glob("bench_deploy_200hz_*.json" if path == "joint" else
+                                   "bench_deploy_cartesian_200hz_*.json")
     import json
 
     result = json.loads(result_file.read_text())
+    assert result["path"] == path
     for name in ("robot_ac_policy_node", "bare_echo"):
         node = result["nodes"][name]
         assert node["ticks"] == 200

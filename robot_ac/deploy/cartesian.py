@@ -22,25 +22,39 @@ import numpy as np
 
 from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.contract.manifest import PolicyInterface
-from robot_ac.deploy.pose import (apply_delta_pose, quat_apply, quat_from_rotvec, quat_mul, rotation_between,
-                                  same_hemisphere)
+from robot_ac.deploy.pose import (apply_delta_pose, cross, norm, quat_apply, quat_from_rotvec, quat_mul,
+                                  rotation_between, same_hemisphere)
 from robot_ac.errors import RobotAcError
 
 COMPONENTS = ["x", "y", "z", "rx", "ry", "rz"]
 
 
 def _shrink(vector: np.ndarray, limit: float) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return vector * (limit / norm) if norm > limit else vector
+    length = norm(vector)
+    return vector * (limit / length) if length > limit else vector
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    """Geodesic angle (rad) between two unit quaternions' rotations."""
+    return 2.0 * math.acos(min(1.0, abs(float(np.dot(a, b)))))
 
 
 def _limit_towards(target: np.ndarray, anchor: np.ndarray, max_distance: float, max_angle: float) -> np.ndarray:
     """``target`` moved onto the ball of ``max_distance`` / ``max_angle`` around ``anchor`` (position and
-    geodesic rotation separately)."""
-    position = anchor[:3] + _shrink(target[:3] - anchor[:3], max_distance)
-    rotation = quat_mul(quat_from_rotvec(_shrink(rotation_between(anchor[3:], target[3:]), max_angle), eps=0.0),
-                        anchor[3:])
-    return np.concatenate([position, rotation / np.linalg.norm(rotation)])
+    geodesic rotation separately); ``target`` itself (no arithmetic) where it is inside."""
+    offset = target[:3] - anchor[:3]
+    inside_position = norm(offset) <= max_distance
+    inside_rotation = _angle(anchor[3:], target[3:]) <= max_angle
+    if inside_position and inside_rotation:
+        return target
+    limited = target.copy()
+    if not inside_position:
+        limited[:3] = anchor[:3] + _shrink(offset, max_distance)
+    if not inside_rotation:
+        rotation = quat_mul(quat_from_rotvec(_shrink(rotation_between(anchor[3:], target[3:]), max_angle), eps=0.0),
+                            anchor[3:])
+        limited[3:] = rotation / norm(rotation)
+    return limited
 
 
 def tilt(quaternion: np.ndarray, axis: np.ndarray) -> float:
@@ -72,7 +86,7 @@ class CartesianMapper:
         self._clip = action.clip
         self._tcp_offset = np.asarray(self.limits.tcp_offset, dtype=np.float64)
         self.insertion_axis = np.asarray(self.limits.insertion_axis, dtype=np.float64)
-        self.insertion_axis /= np.linalg.norm(self.insertion_axis)
+        self.insertion_axis /= norm(self.insertion_axis)
         self._box = (np.asarray(self.limits.workspace_min), np.asarray(self.limits.workspace_max))
 
     # -- frames -----------------------------------------------------------------------------------------------
@@ -100,15 +114,15 @@ class CartesianMapper:
         ``previous`` the last target sent (None for the first)."""
         c = self.limits
         ramp = float(np.clip(ramp, 0.0, 1.0))
-        step_position = target[:3] - measured_tcp[:3]
-        step_rotation = rotation_between(measured_tcp[3:], target[3:])
-        target = apply_delta_pose(measured_tcp[:3], measured_tcp[3:],
-                                  ramp * np.concatenate([step_position, step_rotation]))
+        if ramp < 1.0:
+            step = np.concatenate([target[:3] - measured_tcp[:3], rotation_between(measured_tcp[3:], target[3:])])
+            target = apply_delta_pose(measured_tcp[:3], measured_tcp[3:], ramp * step)
         target = _limit_towards(target, measured_tcp, c.max_step_m, c.max_step_rad)
         if previous is not None:
             target = _limit_towards(target, previous, c.max_linear_velocity_m_s * self.period_s,
                                     c.max_angular_velocity_rad_s * self.period_s)
         target = _limit_towards(target, measured_tcp, c.max_tracking_error_m, c.max_tracking_error_rad)
+        target = target.copy()
         target[:3] = np.clip(target[:3], *self._box)
         target[3:] = self._into_tilt_cone(target[3:])
         if previous is not None:
@@ -122,12 +136,12 @@ class CartesianMapper:
         excess = angle - self.limits.max_tilt_rad
         if excess <= 0:
             return quaternion
-        normal = np.cross(z, self.insertion_axis)
-        if np.linalg.norm(normal) < 1e-9:  # pointing straight against the axis: any perpendicular turns it back
-            normal = np.cross(z, [1.0, 0.0, 0.0] if abs(z[0]) < 0.9 else [0.0, 1.0, 0.0])
-        correction = quat_from_rotvec(normal / np.linalg.norm(normal) * excess, eps=0.0)
+        normal = cross(z, self.insertion_axis)
+        if norm(normal) < 1e-9:  # pointing straight against the axis: any perpendicular turns it back
+            normal = cross(z, [1.0, 0.0, 0.0] if abs(z[0]) < 0.9 else [0.0, 1.0, 0.0])
+        correction = quat_from_rotvec(normal / norm(normal) * excess, eps=0.0)
         rotated = quat_mul(correction, quaternion)
-        return rotated / np.linalg.norm(rotated)
+        return rotated / norm(rotated)
 
     def inside_limits(self, target: np.ndarray, tolerance: float = 1e-9) -> bool:
         """Whether ``target`` is in the workspace box and the tilt cone (the limits that do not depend on time)."""

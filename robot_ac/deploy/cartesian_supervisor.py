@@ -25,7 +25,7 @@ import numpy as np
 from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.contract.manifest import Manifest
 from robot_ac.deploy.cartesian import CartesianMapper
-from robot_ac.deploy.pose import TwistEstimator, quat_apply, same_hemisphere
+from robot_ac.deploy.pose import TwistEstimator, cross, norm, quat_apply, same_hemisphere
 from robot_ac.deploy.supervisor import Command, State, Supervisor, log
 
 
@@ -65,20 +65,20 @@ class CartesianSupervisor(Supervisor):
         if pose.shape != (7,) or not np.isfinite(pose).all():
             self._fault("nan_input", f"end-effector pose {pose.tolist()} is not 7 finite numbers", now)
             return False
-        norm = float(np.linalg.norm(pose[3:]))
-        if not 0.9 < norm < 1.1:
-            self._fault("malformed_input", f"end-effector orientation has norm {norm:.3f}, expected a unit "
+        length = norm(pose[3:])
+        if not 0.9 < length < 1.1:
+            self._fault("malformed_input", f"end-effector orientation has norm {length:.3f}, expected a unit "
                         "quaternion", now)
             return False
         if stamp <= self._last_pose_stamp:
             self.counters.rejected_out_of_order += 1
             return False
-        pose[3:] = same_hemisphere(pose[3:] / norm, self._orientation_reference)
+        pose[3:] = same_hemisphere(pose[3:] / length, self._orientation_reference)
         self._last_pose_stamp, self._last_pose_receive = stamp, now
         self._measured_tcp = self.mapper.tcp_from_measured(pose)
         twist = self._twist.update(stamp, self._measured_tcp).copy()
         lever = quat_apply(self._measured_tcp[3:], np.asarray(self.limits.twist_point))
-        twist[:3] += np.cross(twist[3:], lever)  # v_point = v_tcp + w x r
+        twist[:3] += cross(twist[3:], lever)  # v_point = v_tcp + w x r
         self.observations.update_end_effector(self._measured_tcp, twist)
         return True
 
@@ -88,7 +88,7 @@ class CartesianSupervisor(Supervisor):
         if wrench.shape != (6,) or not np.isfinite(wrench).all():
             self._fault("nan_input", f"external wrench {wrench.tolist()} is not 6 finite numbers", now)
             return False
-        magnitude = self.external_force = float(np.linalg.norm(wrench[:3]))
+        magnitude = self.external_force = norm(wrench[:3])
         if magnitude > self.limits.max_external_force_n:
             self._fault("external_force", f"external force {magnitude:.1f} N over the limit "
                         f"{self.limits.max_external_force_n} N", now)
