@@ -151,10 +151,13 @@ def run_deploy(args: Deploy) -> None:
 def run_replay(options: ReplayOptions) -> None:
     from robot_ac.replay.session import describe_replay, replay
 
-    resimulate = None
-    if options.resim:
-        from sim.resim import resimulate_on_twin as resimulate
-    print(describe_replay(options, replay(options, resimulate)))
+    def resimulate_on_sim_twin(log, config):
+        # Imported only when a joint robot's log is re-simulated: the Cartesian twin needs no simulator.
+        from sim.resim import resimulate_on_twin
+
+        return resimulate_on_twin(log, config)
+
+    print(describe_replay(options, replay(options, resimulate_on_sim_twin if options.resim else None)))
 
 
 def run_record(args: Record) -> None:

@@ -266,8 +266,8 @@ class ExportOptions:
 
 @dataclass(frozen=True)
 class ReplayOptions:
-    """Replay a robot log (rosbag2, MCAP or sqlite3) through the policy: open-loop commands vs what the robot sent,
-    lag, divergence; writes summary.json, PNGs and report.html."""
+    """Replay a robot log (rosbag2, MCAP or sqlite3) through the policy: open-loop commands (joint or Cartesian pose
+    targets) vs what the robot sent, lag, divergence; writes summary.json, PNGs, report.html and replay.mcap."""
 
     bag: Annotated[Path, Positional]
     config: Path
@@ -276,6 +276,8 @@ class ReplayOptions:
     """Export directory (manifest.json + policy.onnx) the robot ran."""
     out: Path = Path("replay_report")
     tolerance: float = 1e-4
-    """Command difference (rad, m or N) above which the replay counts as diverged."""
+    """Command difference (rad, m or N; quaternion components for pose targets) above which the replay counts as
+    diverged."""
     resim: bool = False
-    """Also re-simulate the recorded commands on the robot's simulated twin: trajectory gap and actuator gain."""
+    """Also re-simulate on the robot's twin: joint robots, the recorded commands in the simulator (trajectory gap,
+    actuator gain); Cartesian robots, the policy in closed loop with the tracking (gain, delay) fitted from the log."""

@@ -23,7 +23,7 @@ from robot_ac.deploy import (
 )
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import load_manifest
-from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_TASK
+from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_JOINT_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 
 CONFIGS = Path(__file__).resolve().parents[1] / "hardware_configs"
@@ -32,7 +32,7 @@ GOAL = [0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0]
 
 @pytest.fixture
 def franka(tmp_path):
-    write_linear_export(tmp_path / "export", FRANKA_REACH_TASK.interface)
+    write_linear_export(tmp_path / "export", FRANKA_REACH_JOINT_TASK.interface)
     manifest = load_manifest(tmp_path / "export" / "manifest.json")
     config = load_hardware_config(CONFIGS / "franka_panda.yaml")
     runtime = PolicyRuntime(tmp_path / "export")

@@ -28,16 +28,17 @@ def _swap_terms(group, first: str, second: str) -> None:
 
 @pytest.mark.sim
 def test_franka_reach_refuses_swapped_joint_terms_and_builds_unmodified():
-    from sim.tasks.reach.config.franka import INTERFACE, make_env_cfg, make_env_from_cfg
+    from sim.tasks.reach.config.franka import JOINT_INTERFACE as INTERFACE
+    from sim.tasks.reach.config.franka import make_env_cfg, make_env_from_cfg
 
-    cfg = make_env_cfg(OPTS)
+    cfg = make_env_cfg(OPTS, task_space=False)
     _swap_terms(cfg.observations.policy, "joint_pos", "joint_vel")
     with pytest.raises(RobotAcError) as refused:
-        make_env_from_cfg(cfg)
-    assert str(refused.value) == ("task 'franka-reach': policy observation term 1 is 'joint_vel' (9 values) in the "
-                                  "env config, the manifest expects 'joint_pos' (9)")
+        make_env_from_cfg(cfg, INTERFACE)
+    assert str(refused.value) == ("task 'franka-reach-joint': policy observation term 1 is 'joint_vel' (9 values) in "
+                                  "the env config, the manifest expects 'joint_pos' (9)")
 
-    env = make_env_from_cfg(make_env_cfg(OPTS))
+    env = make_env_from_cfg(make_env_cfg(OPTS, task_space=False), INTERFACE)
     try:
         assert env.unwrapped.observation_manager.active_terms["policy"] == [t.name for t in INTERFACE.observations]
         assert env.get_observations()["policy"].shape == (4, INTERFACE.observation_size)

@@ -14,7 +14,7 @@ from robot_ac.deploy import PolicyRuntime, State, Supervisor, load_hardware_conf
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import load_manifest
 from robot_ac.replay import read_robot_log, replay_open_loop
-from sim.tasks import FRANKA_REACH_TASK
+from sim.tasks import FRANKA_REACH_JOINT_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 from tests.test_deploy_runtime import GOAL, Harness
 
@@ -27,7 +27,7 @@ def setup(tmp_path_factory):
     data = yaml.safe_load((CONFIGS / "franka_panda.yaml").read_text())
     data["safety"]["ramp_duration_s"] = 0.3
     (folder / "robot.yaml").write_text(yaml.safe_dump(data))
-    write_linear_export(folder / "export", FRANKA_REACH_TASK.interface, gain=0.2)
+    write_linear_export(folder / "export", FRANKA_REACH_JOINT_TASK.interface, gain=0.2)
     return folder / "robot.yaml", folder / "export"
 
 
@@ -239,8 +239,8 @@ def test_replay_of_a_tactile_policy(setup, tmp_path):
 
     preprocessing = TactilePreprocessing(height=15, width=20, mode="difference")
     interface = dataclasses.replace(
-        FRANKA_REACH_TASK.interface, tactile=preprocessing.to_dict(),
-        observations=[*FRANKA_REACH_TASK.interface.observations,
+        FRANKA_REACH_JOINT_TASK.interface, tactile=preprocessing.to_dict(),
+        observations=[*FRANKA_REACH_JOINT_TASK.interface.observations,
                       *(ObservationTerm(name=f"tactile_{key}", size=preprocessing.size, source="tactile",
                                         quantity=key) for key in ("left", "right"))])
     write_linear_export(tmp_path / "export", interface, gain=0.05)

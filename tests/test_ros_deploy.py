@@ -21,7 +21,7 @@ from robot_ac.deploy import Command, State, load_hardware_config
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.launch_nodes import deploy_nodes
 from robot_ac_ros.run import bring_up, make_policy_nodes
-from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_TASK
+from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_JOINT_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def fast_franka(tmp_path):
     data["safety"]["joint_state_timeout_s"] = 0.2
     config_path = tmp_path / "franka_fast.yaml"
     config_path.write_text(yaml.safe_dump(data))
-    write_linear_export(tmp_path / "export", FRANKA_REACH_TASK.interface, gain=0.05)
+    write_linear_export(tmp_path / "export", FRANKA_REACH_JOINT_TASK.interface, gain=0.05)
     return config_path, tmp_path / "export"
 
 
@@ -125,7 +125,7 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
     executor = SingleThreadedExecutor(context=ros_context)
     helper = rclpy.create_node("test_helper", context=ros_context)
     executor.add_node(helper)
-    start = {j.name: j.default_position + 0.2 for j in FRANKA_REACH_TASK.interface.joints}
+    start = {j.name: j.default_position + 0.2 for j in FRANKA_REACH_JOINT_TASK.interface.joints}
     start.update({"panda_finger_joint1": 0.04, "panda_finger_joint2": 0.04})
     toy = _ToyRobotNode(helper, config, ToyRobot(config, start))
     goal_pub = helper.create_publisher(Float64MultiArray, config.topics.goal, 1)

@@ -14,7 +14,7 @@ from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import ObservationTerm, load_manifest
 from robot_ac.contract.tactile import TactilePreprocessing
 from sim.tactile.preprocessing import preprocess_torch
-from sim.tasks import FRANKA_REACH_TASK
+from sim.tasks import FRANKA_REACH_JOINT_TASK
 from tests.deploy_helpers import ToyRobot, write_linear_export
 from tests.test_deploy_runtime import GOAL, Harness
 
@@ -54,8 +54,8 @@ def tactile_harness(tmp_path):
 
     size = PREPROCESSING.size
     interface = dataclasses.replace(
-        FRANKA_REACH_TASK.interface, tactile=PREPROCESSING.to_dict(),
-        observations=[*FRANKA_REACH_TASK.interface.observations,
+        FRANKA_REACH_JOINT_TASK.interface, tactile=PREPROCESSING.to_dict(),
+        observations=[*FRANKA_REACH_JOINT_TASK.interface.observations,
                       ObservationTerm(name="tactile_left", size=size, source="tactile", quantity="left"),
                       ObservationTerm(name="tactile_right", size=size, source="tactile", quantity="right")])
     write_linear_export(tmp_path, interface, gain=0.01)
@@ -82,7 +82,7 @@ def test_policy_waits_for_tactile_then_uses_start_frames_as_reference(tactile_ha
     pressed[100:140, 140:180] = 255
     h.supervisor.on_tactile("left", pressed, h.now)
     obs = h.supervisor.observations.build()
-    base = FRANKA_REACH_TASK.interface.observation_size
+    base = FRANKA_REACH_JOINT_TASK.interface.observation_size
     left = obs[base:base + PREPROCESSING.size]
     np.testing.assert_allclose(left, PREPROCESSING.apply(pressed, untouched["left"]).reshape(-1), atol=1e-6)
     assert not obs[base + PREPROCESSING.size:].any(), "right pad untouched: its difference is zero"
@@ -117,9 +117,9 @@ def test_manifest_tactile_size_must_match_preprocessing(tmp_path):
 
     tactile_term = ObservationTerm(name="tactile_left", size=100, source="tactile", quantity="left")
     with pytest.raises(ValueError, match="has size 100, the preprocessing gives 3 x 30 x 40 = 3600"):
-        dataclasses.replace(FRANKA_REACH_TASK.interface, tactile=PREPROCESSING.to_dict(),
-                            observations=[*FRANKA_REACH_TASK.interface.observations, tactile_term])
-    write_linear_export(tmp_path, FRANKA_REACH_TASK.interface)
+        dataclasses.replace(FRANKA_REACH_JOINT_TASK.interface, tactile=PREPROCESSING.to_dict(),
+                            observations=[*FRANKA_REACH_JOINT_TASK.interface.observations, tactile_term])
+    write_linear_export(tmp_path, FRANKA_REACH_JOINT_TASK.interface)
     data = json.loads((tmp_path / "manifest.json").read_text())
     data["interface"]["tactile"] = PREPROCESSING.to_dict()
     data["interface"]["observations"].append(dataclasses.asdict(tactile_term))

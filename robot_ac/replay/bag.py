@@ -1,14 +1,17 @@
 """rosbag2 -> time-aligned arrays for the topics of a hardware config, streamed in batches.
 
 JointState messages are matched by joint name (columns follow ``config.joint_names``; a joint a message lacks is
-NaN there); commands are Float64MultiArray (forward controllers, ``command_joints`` order) or the first point of a
-JointTrajectory; tactile images go to a memory-mapped file (a long log does not fill memory); diagnostics give the
-supervisor's state timeline. Times are the messages' log times (s). Messages of other topics are counted, not read.
-Out-of-order and duplicate stamps are sorted out and counted; gaps longer than three control periods are listed.
-A bag that breaks mid-way yields what was read before, marked partial.
+NaN there; the gripper's follow ``cartesian.gripper_joints``); commands are Float64MultiArray (forward controllers,
+``command_joints`` order), the first point of a JointTrajectory or, for ``cartesian_pose``, PoseStamped targets
+(:data:`POSE_COLUMNS`), next to the measured PoseStamped and the external WrenchStamped; tactile images go to a
+memory-mapped file (a long log does not fill memory); diagnostics give the supervisor's state timeline. Times are
+the messages' log times (s). Messages of other topics are counted, not read. Out-of-order and duplicate stamps are
+sorted out and counted; gaps longer than three control periods are listed. A bag that breaks mid-way yields what
+was read before, marked partial.
 
-The fixed-layout messages (JointState, Float64MultiArray, Imu) are decoded in bulk from their CDR bytes
-(:mod:`robot_ac.replay.cdr`); rosbags deserialises only the rare ones (diagnostics, trajectories).
+The fixed-layout messages (JointState, Float64MultiArray, Imu, PoseStamped, WrenchStamped) are decoded in bulk
+from their CDR bytes (:mod:`robot_ac.replay.cdr`); rosbags deserialises only the rare ones (diagnostics,
+trajectories).
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ BATCH = 4096
 """Messages of one topic decoded together: large enough for numpy to pay, small enough to keep memory flat.
 Images (hundreds of kB each) are decoded one at a time, straight into their memory-mapped file."""
 
+POSE_COLUMNS = ["x", "y", "z", "qx", "qy", "qz", "qw"]
+"""Columns of a pose series: position (m) and orientation quaternion (x, y, z, w), robot base frame."""
+
 
 @dataclass
 class Series:
@@ -44,6 +50,8 @@ class Series:
     values: np.ndarray
     duplicates: int = 0
     out_of_order: int = 0
+    stamp: np.ndarray | None = None
+    """[N] header stamps (s) of stamped messages; an unstamped one (zero) has its log time, as the node takes it."""
 
     @classmethod
     def empty(cls, width: int) -> Series:
@@ -52,6 +60,8 @@ class Series:
     @classmethod
     def from_arrays(cls, t: np.ndarray, values: np.ndarray, stamp: np.ndarray | None = None) -> Series:
         """From log times, rows and header stamps in reading order; copies only what needs reordering."""
+        if stamp is not None:
+            stamp = np.where(stamp > 0, stamp, t)
         if np.any(np.diff(t) < 0):
             order = np.argsort(t, kind="stable")
             t, values, stamp = t[order], values[order], None if stamp is None else stamp[order]
@@ -63,8 +73,8 @@ class Series:
             duplicate |= stamp == newest_before
         dropped = duplicate | out_of_order
         if dropped.any():
-            t, values = t[~dropped], values[~dropped]
-        return cls(t, values, duplicates=int(duplicate.sum()), out_of_order=int(out_of_order.sum()))
+            t, values, stamp = t[~dropped], values[~dropped], None if stamp is None else stamp[~dropped]
+        return cls(t, values, duplicates=int(duplicate.sum()), out_of_order=int(out_of_order.sum()), stamp=stamp)
 
     def gaps(self, longer_than: float) -> list[tuple[float, float]]:
         """(start, end) of every interval without messages longer than ``longer_than`` seconds."""
@@ -110,7 +120,11 @@ class TactileFrames:
     def at(self, t: float) -> np.ndarray | None:
         """The newest frame at or before ``t``."""
         i = int(np.searchsorted(self.t, t, side="right")) - 1
-        return None if i < 0 else np.asarray(self.frames[self._order[i]])
+        return None if i < 0 else self.frame(i)
+
+    def frame(self, i: int) -> np.ndarray:
+        """The ``i``-th frame in time order (the one logged at ``t[i]``)."""
+        return np.asarray(self.frames[self._order[i]])
 
 
 @dataclass
@@ -120,8 +134,9 @@ class RobotLog:
     """[N, joints] in ``joint_names`` order."""
     velocities: Series
     command_joints: list[str]
+    """The joints of the command columns; empty for pose targets."""
     commands: Series
-    """[M, command joints]."""
+    """[M, command joints], or [M, 7] pose targets (:data:`POSE_COLUMNS`, the controller's frame, stamped)."""
     goal: Series
     imu: Series = field(default_factory=lambda: Series.empty(10))
     """[L, 10]: orientation (x, y, z, w), angular velocity (rad/s), linear acceleration (m/s^2)."""
@@ -129,16 +144,34 @@ class RobotLog:
     """Hardware config sensor key -> its frames (RGB)."""
     states: list[tuple[float, str, str]] = field(default_factory=list)
     """(time, supervisor state, reason) from /diagnostics, in time order."""
+    ee_pose: Series = field(default_factory=lambda: Series.empty(7))
+    """[P, 7] measured pose of the Cartesian controller's frame (:data:`POSE_COLUMNS`), with header stamps."""
+    wrench: Series = field(default_factory=lambda: Series.empty(6))
+    """[W, 6] external force (N) and torque (N·m) at the end effector, base frame."""
+    gripper_joints: list[str] = field(default_factory=list)
+    gripper: Series = field(default_factory=lambda: Series.empty(0))
+    """[G, gripper joints] finger positions (m), ``gripper_joints`` order."""
     skipped_topics: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     partial: bool = False
     source: str = ""
     messages_read: int = 0
 
+    @property
+    def pose_commands(self) -> bool:
+        """Whether the commands are pose targets (a ``cartesian_pose`` robot) rather than joint values."""
+        return not self.command_joints
+
+    @property
+    def command_columns(self) -> list[str]:
+        return POSE_COLUMNS if self.pose_commands else self.command_joints
+
     def summary(self) -> dict[str, Any]:
+        cartesian = ({"ee_poses": int(self.ee_pose.t.size), "wrenches": int(self.wrench.t.size),
+                      "gripper_states": int(self.gripper.t.size)} if self.pose_commands else {})
         return {"source": self.source, "partial": self.partial, "problems": self.problems,
                 "messages_read": self.messages_read,
-                "joint_states": int(self.positions.t.size), "commands": int(self.commands.t.size),
+                "joint_states": int(self.positions.t.size), "commands": int(self.commands.t.size), **cartesian,
                 "imu": int(self.imu.t.size), "tactile_frames": {k: int(v.t.size) for k, v in self.tactile.items()},
                 "duplicate_joint_states": self.positions.duplicates,
                 "out_of_order_joint_states": self.positions.out_of_order,
@@ -194,23 +227,37 @@ class _Topic:
 class _LogReader:
     def __init__(self, config: HardwareConfig, command_joints: list[str], log: RobotLog, bag: Any) -> None:
         self.config, self.log = config, log
-        self.index = {name: i for i, name in enumerate(config.joint_names)}
         self.command_width = len(command_joints)
         self.bag = bag
         """The open rosbags reader: it deserialises the messages not decoded in bulk."""
 
-    def joint_states(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+    def joint_states(self, names: list[str]) -> Callable[[_Topic, list[float], list[bytes]], None]:
+        """JointState positions and velocities in ``names`` order (NaN for a joint a message lacks)."""
+        index = {name: i for i, name in enumerate(names)}
+
+        def decode(topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+            t = np.asarray(times)
+            for layout, members, arrays in cdr.decode_batch(raws, cdr.joint_state_layout):
+                position = np.full((members.size, len(index)), np.nan)
+                velocity = np.full_like(position, np.nan)
+                for source, name in enumerate(layout.names):
+                    if name not in index:
+                        continue
+                    for out, values in ((position, arrays["position"]), (velocity, arrays["velocity"])):
+                        if source < values.shape[1]:
+                            out[:, index[name]] = values[:, source]
+                topic.keep(t[members], position=position, velocity=velocity, stamp=arrays["stamp"])
+        return decode
+
+    def poses(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
         t = np.asarray(times)
-        for layout, members, arrays in cdr.decode_batch(raws, cdr.joint_state_layout):
-            position = np.full((members.size, len(self.index)), np.nan)
-            velocity = np.full_like(position, np.nan)
-            for source, name in enumerate(layout.names):
-                if name not in self.index:
-                    continue
-                for out, values in ((position, arrays["position"]), (velocity, arrays["velocity"])):
-                    if source < values.shape[1]:
-                        out[:, self.index[name]] = values[:, source]
-            topic.keep(t[members], position=position, velocity=velocity, stamp=arrays["stamp"])
+        for _, members, arrays in cdr.decode_batch(raws, cdr.pose_stamped_layout):
+            topic.keep(t[members], stamp=arrays["stamp"], data=np.hstack([arrays["position"], arrays["orientation"]]))
+
+    def wrenches(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+        t = np.asarray(times)
+        for _, members, arrays in cdr.decode_batch(raws, cdr.wrench_stamped_layout):
+            topic.keep(t[members], stamp=arrays["stamp"], data=np.hstack([arrays["force"], arrays["torque"]]))
 
     def arrays(self, width: int | None) -> Callable[[_Topic, list[float], list[bytes]], None]:
         """Float64MultiArray rows of ``width`` values (None: whatever the first message has)."""
@@ -267,10 +314,18 @@ def _decoders(reader: _LogReader, config: HardwareConfig, connections: list) -> 
     for c in connections:
         counts[c.topic] = counts.get(c.topic, 0) + c.msgcount
     table: dict[str, tuple[set[str], Any]] = {
-        topics.joint_states: ({"sensor_msgs/msg/JointState"}, reader.joint_states),
+        topics.joint_states: ({"sensor_msgs/msg/JointState"}, reader.joint_states(config.joint_names)),
         topics.command: ({"std_msgs/msg/Float64MultiArray", "trajectory_msgs/msg/JointTrajectory"}, None),
         topics.diagnostics: ({"diagnostic_msgs/msg/DiagnosticArray"}, reader.diagnostics),
     }
+    if config.command_interface == "cartesian_pose":
+        table[topics.command] = ({"geometry_msgs/msg/PoseStamped"}, reader.poses)
+        table[topics.ee_pose] = ({"geometry_msgs/msg/PoseStamped"}, reader.poses)
+        if topics.wrench:
+            table[topics.wrench] = ({"geometry_msgs/msg/WrenchStamped"}, reader.wrenches)
+        if topics.gripper:
+            fingers = reader.joint_states(config.cartesian.gripper_joints)
+            table[topics.gripper] = ({"sensor_msgs/msg/JointState"}, fingers)
     if topics.goal:
         table[topics.goal] = ({"std_msgs/msg/Float64MultiArray"}, reader.arrays(None))
     if topics.imu:
@@ -282,17 +337,22 @@ def _decoders(reader: _LogReader, config: HardwareConfig, connections: list) -> 
 
 def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: list[str] | None = None,
                    progress: bool = False) -> RobotLog:
-    """Stream the bag at ``path`` (a rosbag2 directory or file) into a :class:`RobotLog`."""
+    """Stream the bag at ``path`` (a rosbag2 directory or file) into a :class:`RobotLog`. ``command_joints``: the
+    command controller's joints (default ``config.command_joints``); a ``cartesian_pose`` config's commands are
+    poses, and it has none."""
     from rosbags.highlevel import AnyReader
     from rosbags.typesys import Stores, get_typestore
 
     path = Path(path)
     if not path.exists():
         raise RobotAcError(f"bag '{path}' does not exist")
-    command_joints = list(command_joints or config.command_joints)
+    pose_commands = config.command_interface == "cartesian_pose"
+    command_joints = [] if pose_commands else list(command_joints or config.command_joints)
+    command_width = len(POSE_COLUMNS) if pose_commands else len(command_joints)
     names = config.joint_names
     log = RobotLog(names, Series.empty(len(names)), Series.empty(len(names)), command_joints,
-                   Series.empty(len(command_joints)), Series.empty(0), source=str(path))
+                   Series.empty(command_width), Series.empty(0), source=str(path),
+                   gripper_joints=list(config.cartesian.gripper_joints) if pose_commands else [])
     try:
         bag = AnyReader([path], default_typestore=get_typestore(Stores.ROS2_KILTED))
         bag.open()
@@ -339,7 +399,7 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
                     _flush_quietly(stream, log)
     finally:
         bag.close()
-    _assemble(log, streams, config, len(command_joints))
+    _assemble(log, streams, config, command_width)
     return log
 
 
@@ -357,6 +417,12 @@ def _assemble(log: RobotLog, streams: dict[str, _Topic], config: HardwareConfig,
     log.positions = joint_states.series("position", len(log.joint_names))
     log.velocities = joint_states.series("velocity", len(log.joint_names))
     log.commands = streams.get(topics.command, empty).series("data", command_width)
+    if log.pose_commands:
+        log.ee_pose = streams.get(topics.ee_pose, empty).series("data", 7)
+        if topics.wrench:
+            log.wrench = streams.get(topics.wrench, empty).series("data", 6)
+        if topics.gripper:
+            log.gripper = streams.get(topics.gripper, empty).series("position", len(log.gripper_joints))
     goal = streams.get(topics.goal, empty) if topics.goal else empty
     log.goal = goal.series("data", goal.width("data"))
     if topics.imu:
@@ -367,8 +433,9 @@ def _assemble(log: RobotLog, streams: dict[str, _Topic], config: HardwareConfig,
     for stream in streams.values():
         if stream.dropped:
             log.problems.append(f"topic '{stream.topic}': {stream.dropped} messages of an unexpected size skipped")
-    for gap in log.positions.gaps(3 * config.control_period_s):
-        log.problems.append(f"no joint states from {gap[0]:.3f} s to {gap[1]:.3f} s")
+    for what, series in (("joint states", log.positions), ("end-effector poses", log.ee_pose)):
+        for gap in series.gaps(3 * config.control_period_s):
+            log.problems.append(f"no {what} from {gap[0]:.3f} s to {gap[1]:.3f} s")
 
 
 @contextmanager

@@ -46,11 +46,11 @@ class BagWriter:
         self._writer.write(self._connections[topic], int(round(t * 1e9)),
                            self.typestore.serialize_cdr(msg, msg.__msgtype__))
 
-    def header(self, t: float) -> Any:
+    def header(self, t: float, frame_id: str = "") -> Any:
         nanoseconds = int(round(t * 1e9))
         stamp = self.types["builtin_interfaces/msg/Time"](sec=nanoseconds // 1_000_000_000,
                                                           nanosec=nanoseconds % 1_000_000_000)
-        return self.types["std_msgs/msg/Header"](stamp=stamp, frame_id="")
+        return self.types["std_msgs/msg/Header"](stamp=stamp, frame_id=frame_id)
 
     def joint_state(self, topic: str, t: float, names: Sequence[str], position: Sequence[float],
                     velocity: Sequence[float] = (), effort: Sequence[float] = (), stamp: float | None = None) -> None:
@@ -60,9 +60,15 @@ class BagWriter:
             position=np.asarray(position, np.float64),
             velocity=np.asarray(velocity, np.float64), effort=np.asarray(effort, np.float64)))
 
-    def array(self, topic: str, t: float, values: Sequence[float]) -> None:
+    def array(self, topic: str, t: float, values: Sequence[float], label: str = "") -> None:
+        """``label``: what the values are, as the layout's one dimension (none without it)."""
+        layout = self._layout
+        if label:
+            dimension = self.types["std_msgs/msg/MultiArrayDimension"](label=label, size=len(values),
+                                                                       stride=len(values))
+            layout = self.types["std_msgs/msg/MultiArrayLayout"](dim=[dimension], data_offset=0)
         self.write(topic, t, self.types["std_msgs/msg/Float64MultiArray"](
-            layout=self._layout, data=np.asarray(values, np.float64)))
+            layout=layout, data=np.asarray(values, np.float64)))
 
     def imu(self, topic: str, t: float, orientation_xyzw: Sequence[float], angular_velocity: Sequence[float],
             linear_acceleration: Sequence[float]) -> None:
@@ -73,6 +79,26 @@ class BagWriter:
             orientation_covariance=np.zeros(9), angular_velocity=vector(x=w[0], y=w[1], z=w[2]),
             angular_velocity_covariance=np.zeros(9), linear_acceleration=vector(x=a[0], y=a[1], z=a[2]),
             linear_acceleration_covariance=np.zeros(9)))
+
+    def pose(self, topic: str, t: float, pose: Sequence[float], frame_id: str = "", stamp: float | None = None) -> None:
+        """A PoseStamped of ``pose`` = [x, y, z, qx, qy, qz, qw]; ``stamp`` as for :meth:`joint_state`."""
+        x, y, z, qx, qy, qz, qw = (float(v) for v in pose)
+        self.write(topic, t, self.types["geometry_msgs/msg/PoseStamped"](
+            header=self.header(t if stamp is None else stamp, frame_id),
+            pose=self.types["geometry_msgs/msg/Pose"](
+                position=self.types["geometry_msgs/msg/Point"](x=x, y=y, z=z),
+                orientation=self.types["geometry_msgs/msg/Quaternion"](x=qx, y=qy, z=qz, w=qw))))
+
+    def wrench(self, topic: str, t: float, force: Sequence[float], torque: Sequence[float],
+               frame_id: str = "") -> None:
+        vector = self.types["geometry_msgs/msg/Vector3"]
+        f, m = (float(v) for v in force), (float(v) for v in torque)
+        self.write(topic, t, self.types["geometry_msgs/msg/WrenchStamped"](
+            header=self.header(t, frame_id),
+            wrench=self.types["geometry_msgs/msg/Wrench"](force=vector(*f), torque=vector(*m))))
+
+    def text(self, topic: str, t: float, text: str) -> None:
+        self.write(topic, t, self.types["std_msgs/msg/String"](data=text))
 
     def image(self, topic: str, t: float, rgb: np.ndarray) -> None:
         height, width, _ = rgb.shape

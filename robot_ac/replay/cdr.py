@@ -144,6 +144,20 @@ def imu_layout(raw: bytes) -> Layout:
     return c.layout(arrays)
 
 
+def pose_stamped_layout(raw: bytes) -> Layout:
+    """geometry_msgs/msg/PoseStamped: position (x, y, z), orientation (x, y, z, w)."""
+    c = _Cursor(raw, "geometry_msgs/msg/PoseStamped")
+    c.header()
+    return c.layout({"position": c.float64s(3), "orientation": c.float64s(4)})
+
+
+def wrench_stamped_layout(raw: bytes) -> Layout:
+    """geometry_msgs/msg/WrenchStamped: force (N), torque (N·m)."""
+    c = _Cursor(raw, "geometry_msgs/msg/WrenchStamped")
+    c.header()
+    return c.layout({"force": c.float64s(3), "torque": c.float64s(3)})
+
+
 @dataclass(frozen=True)
 class ImageView:
     height: int
@@ -181,6 +195,8 @@ LAYOUTS: dict[str, Callable[[bytes], Layout]] = {
     "sensor_msgs/msg/JointState": joint_state_layout,
     "std_msgs/msg/Float64MultiArray": float64_multi_array_layout,
     "sensor_msgs/msg/Imu": imu_layout,
+    "geometry_msgs/msg/PoseStamped": pose_stamped_layout,
+    "geometry_msgs/msg/WrenchStamped": wrench_stamped_layout,
 }
 """Message types decoded in bulk."""
 

@@ -1,16 +1,20 @@
 """Open-loop replay: the recorded observations through the same ObservationBuilder, policy and limits the robot's
 node used, compared with the commands it actually sent.
 
-Each recorded command is paired with the newest joint state (and goal) logged before it, as the node's control tick
-saw them; the policy's history restarts where the supervisor entered POLICY (from /diagnostics; the whole log when
-the bag has none). Reported per joint: RMS and largest difference, the lag that best aligns the two command streams
-(cross-correlation over whole control ticks) and the first time they part by more than ``tolerance``.
+Joint robots (:func:`replay_open_loop`): each recorded command is paired with the newest joint state (and goal)
+logged before it, as the node's control tick saw them; the policy's history restarts where the supervisor entered
+POLICY (from /diagnostics; the whole log when the bag has none). Cartesian robots
+(:func:`replay_cartesian_open_loop`): a fresh CartesianSupervisor gets every recorded input and ticks at the recorded
+command times (:class:`~robot_ac.replay.supervised_replay.SupervisedReplay`); its pose targets are compared from
+the first one. Reported per joint (pose component): RMS and largest difference, the lag that best aligns the two
+command streams (cross-correlation over whole control ticks) and the first time they part by more than
+``tolerance``; for poses also the position (m) and rotation (rad) between the two targets of each tick.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,29 +24,47 @@ from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.deploy.observation import ObservationBuilder
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import Manifest
-from robot_ac.replay.bag import RobotLog
+from robot_ac.deploy.pose import rotation_between
+from robot_ac.replay.bag import POSE_COLUMNS, RobotLog
+from robot_ac.replay.supervised_replay import SupervisedReplay
 
 MAX_LAG_TICKS = 25
 
 
 @dataclass
 class OpenLoopResult:
-    joint_names: list[str]
+    columns: list[str]
+    """What the command's columns are: joint names, or :data:`POSE_COLUMNS` for pose targets."""
     t: np.ndarray
     """[K] times of the compared commands, s."""
     recorded: np.ndarray
-    """[K, joints] commands the robot's node sent."""
+    """[K, columns] commands the robot's node sent."""
     replayed: np.ndarray
-    """[K, joints] commands the policy gives on the recorded observations."""
+    """[K, columns] commands the policy gives on the recorded observations."""
     lag_ticks: int
     """Shift (control ticks) that best aligns recorded with replayed: > 0 means the recording lags."""
     control_period_s: float
     tolerance: float
     skipped_ticks: int
+    replayed_states: list[str] = field(default_factory=list)
+    """[K] the replayed supervisor's state after each compared tick; empty for joint robots, whose replay re-runs
+    the policy and the limits, not the supervisor."""
+
+    @property
+    def pose_targets(self) -> bool:
+        return self.columns == POSE_COLUMNS
 
     @property
     def error(self) -> np.ndarray:
         return self.recorded - self.replayed
+
+    def tick_errors(self) -> dict[str, np.ndarray]:
+        """[K] errors per compared tick by name: |recorded - replayed| per joint; for pose targets the distance
+        ``position_m`` and the angle ``rotation_rad`` between the recorded and the replayed target."""
+        if not self.pose_targets:
+            return {name: np.abs(self.error[:, j]) for j, name in enumerate(self.columns)}
+        angles = [np.linalg.norm(rotation_between(a[3:], b[3:])) for a, b in zip(self.recorded, self.replayed)]
+        return {"position_m": np.linalg.norm(self.error[:, :3], axis=1), "rotation_rad": np.asarray(angles)}
 
     @property
     def diverged_at(self) -> float | None:
@@ -51,16 +73,21 @@ class OpenLoopResult:
 
     def summary(self) -> dict[str, Any]:
         error = np.abs(self.error)
-        return {
+        per_column = {name: {"rmse": float(np.sqrt(np.mean(self.error[:, j] ** 2))),
+                             "max_abs_error": float(error[:, j].max())}
+                      for j, name in enumerate(self.columns)} if error.size else {}
+        summary = {
             "compared_commands": int(self.t.size), "skipped_ticks": self.skipped_ticks,
             "max_abs_error": float(error.max()) if error.size else None,
-            "per_joint": {name: {"rmse": float(np.sqrt(np.mean(self.error[:, j] ** 2))),
-                                 "max_abs_error": float(error[:, j].max())}
-                          for j, name in enumerate(self.joint_names)} if error.size else {},
+            "per_component" if self.pose_targets else "per_joint": per_column,
             "fraction_within_tolerance": float(np.mean(error.max(axis=1) <= self.tolerance)) if error.size else None,
             "lag_ticks": self.lag_ticks, "lag_s": self.lag_ticks * self.control_period_s,
             "diverged_at_s": self.diverged_at, "tolerance": self.tolerance,
         }
+        if self.pose_targets and error.size:
+            summary.update({name: {"rmse": float(np.sqrt(np.mean(e**2))), "max": float(e.max())}
+                            for name, e in self.tick_errors().items()})
+        return summary
 
 
 def policy_intervals(log: RobotLog) -> list[tuple[float, float]]:
@@ -118,9 +145,22 @@ def best_lag(recorded: np.ndarray, replayed: np.ndarray, max_lag: int = MAX_LAG_
     return best
 
 
+def _compared(log: RobotLog, config: HardwareConfig, times: list[float], recorded: list[np.ndarray],
+              replayed: list[np.ndarray], tolerance: float, skipped: int, states: list[str] | None = None
+              ) -> OpenLoopResult:
+    if not times:
+        raise RobotAcError(f"bag '{log.source}': no recorded command could be replayed ({skipped} ticks without the "
+                           f"inputs the policy needs, or outside a POLICY interval); problems: {log.problems}")
+    recorded_a, replayed_a = np.asarray(recorded), np.asarray(replayed)
+    return OpenLoopResult(columns=log.command_columns, t=np.asarray(times), recorded=recorded_a, replayed=replayed_a,
+                          lag_ticks=best_lag(recorded_a, replayed_a), control_period_s=config.control_period_s,
+                          tolerance=tolerance, skipped_ticks=skipped, replayed_states=states or [])
+
+
 def replay_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
                      policy: Callable[[np.ndarray], np.ndarray], tolerance: float = 1e-4,
                      on_policy_reset: Callable[[], None] | None = None) -> OpenLoopResult:
+    """Joint robots: the recorded joint states (goal, IMU, tactile) through the policy and the ActionMapper."""
     if log.commands.t.size == 0 or log.positions.t.size == 0:
         raise RobotAcError(f"bag '{log.source}' has no commands or no joint states on the config's topics; "
                            f"problems: {log.problems}")
@@ -156,9 +196,38 @@ def replay_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
             times.append(t)
             recorded.append(log.commands.values[k])
             replayed.append(command)
-    if not times:
-        raise RobotAcError(f"bag '{log.source}': no command fell inside a POLICY interval with a joint state before it")
-    recorded_a, replayed_a = np.asarray(recorded), np.asarray(replayed)
-    return OpenLoopResult(joint_names=log.command_joints, t=np.asarray(times), recorded=recorded_a,
-                          replayed=replayed_a, lag_ticks=best_lag(recorded_a, replayed_a),
-                          control_period_s=config.control_period_s, tolerance=tolerance, skipped_ticks=skipped)
+    return _compared(log, config, times, recorded, replayed, tolerance, skipped)
+
+
+def require_cartesian_inputs(log: RobotLog, config: HardwareConfig) -> None:
+    """Raise, naming the topic and the message type, when the log lacks what a Cartesian replay needs."""
+    topics = config.topics
+    for series, topic, msgtype in ((log.commands, topics.command, "geometry_msgs/msg/PoseStamped"),
+                                   (log.ee_pose, topics.ee_pose, "geometry_msgs/msg/PoseStamped"),
+                                   (log.positions, topics.joint_states, "sensor_msgs/msg/JointState")):
+        if series.t.size == 0:
+            raise RobotAcError(f"bag '{log.source}' has no {msgtype} on '{topic}' (hardware config topics); "
+                               f"problems: {log.problems}")
+
+
+def replay_cartesian_open_loop(log: RobotLog, manifest: Manifest, config: HardwareConfig,
+                               policy: Callable[[np.ndarray], np.ndarray], tolerance: float = 1e-4,
+                               on_policy_reset: Callable[[], None] | None = None) -> OpenLoopResult:
+    """Cartesian robots: a fresh CartesianSupervisor on every recorded input, ticked at the recorded command times;
+    its targets against the recorded ones. ``tolerance``: m for positions, quaternion components for rotations."""
+    if not log.pose_commands:
+        raise RobotAcError(f"bag '{log.source}' was read for joint commands; a Cartesian replay needs the pose "
+                           "targets of a cartesian_pose config")
+    require_cartesian_inputs(log, config)
+    replay = SupervisedReplay(log, manifest, config, policy, on_policy_reset)
+    times, recorded, replayed, states, skipped = [], [], [], [], 0
+    for t, target in zip(log.commands.t, log.commands.values):
+        command = replay.tick(float(t))
+        if command is None:
+            skipped += 1
+            continue
+        times.append(float(t))
+        recorded.append(target)
+        replayed.append(command.values)
+        states.append(replay.supervisor.state.value)
+    return _compared(log, config, times, recorded, replayed, tolerance, skipped, states)

@@ -14,10 +14,10 @@ from sim.tasks.gym_mujoco.config.humanoid import MUJOCO_HUMANOID_TASK
 from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK
 from sim.tasks.locomotion.config.humanoid import HUMANOID_WALK_TASK
 from sim.tasks.peg_insertion.config.franka import PEG_TASKS
-from sim.tasks.reach.config.franka import FRANKA_REACH_TASK
+from sim.tasks.reach.config.franka import FRANKA_REACH_JOINT_TASK, FRANKA_REACH_TASK
 
-TASKS: list[TaskSpec] = [CARTPOLE_TASK, CARTPOLE_POSITIONS_TASK, FRANKA_REACH_TASK, MUJOCO_HUMANOID_TASK,
-                         HUMANOID_WALK_TASK, G1_VELOCITY_TASK, *PEG_TASKS]
+TASKS: list[TaskSpec] = [CARTPOLE_TASK, CARTPOLE_POSITIONS_TASK, FRANKA_REACH_TASK, FRANKA_REACH_JOINT_TASK,
+                         MUJOCO_HUMANOID_TASK, HUMANOID_WALK_TASK, G1_VELOCITY_TASK, *PEG_TASKS]
 
 
 def _gym_factory(spec: TaskSpec):

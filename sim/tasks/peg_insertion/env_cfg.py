@@ -25,7 +25,6 @@ import math
 import isaaclab.envs.mdp as mdp
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, RigidObjectCfg
-from isaaclab.controllers import OperationalSpaceControllerCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
 from isaaclab.managers import CurriculumTermCfg, EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg, SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg
@@ -37,6 +36,7 @@ from robot_ac.tasks import EnvOptions
 from sim.bootstrap import check_local_assets, newton_physics
 from sim.robots import franka
 from sim.tactile.isaaclab_sensor import VisuotactileSensorCfg
+from sim.task_space import pose_increment_action
 from sim.tasks.peg_insertion import mdp as peg_mdp
 from sim.tasks.peg_insertion.fixtures import write_socket_usd
 from sim.tasks.peg_insertion.settings import (DECIMATION, EPISODE_STEPS, GEL_PROUD, PAD_FRICTION, PHYSICS_SUBSTEPS,
@@ -198,16 +198,10 @@ def make_peg_env_cfg(opts: EnvOptions, settings: PegTaskSettings) -> PegEnvCfg:
         init_state=RigidObjectCfg.InitialStateCfg(pos=settings.fixture_position),
     )
 
-    cfg.actions.tcp_pose = mdp.OperationalSpaceControllerActionCfg(
-        class_type=peg_mdp.ArmatureDecoupledOperationalSpaceAction, asset_name="robot", joint_names=franka.ARM_JOINT_NAMES, body_name=franka.HAND_BODY,
-        body_offset=mdp.OperationalSpaceControllerActionCfg.OffsetCfg(pos=franka.TCP_OFFSET),
-        controller_cfg=OperationalSpaceControllerCfg(
-            target_types=["pose_rel"], impedance_mode="fixed", inertial_dynamics_decoupling=True,
-            partial_inertial_dynamics_decoupling=False, gravity_compensation=False,
-            motion_stiffness_task=settings.impedance_stiffness, motion_damping_ratio_task=1.0,
-            nullspace_control="position"),
-        nullspace_joint_pos_target="default",
-        position_scale=settings.position_scale, orientation_scale=settings.rotation_scale)
+    cfg.actions.tcp_pose = pose_increment_action(
+        joint_names=franka.ARM_JOINT_NAMES, body_name=franka.HAND_BODY, body_offset=franka.TCP_OFFSET,
+        stiffness=settings.impedance_stiffness, position_scale=settings.position_scale,
+        rotation_scale=settings.rotation_scale)
 
     cfg.observations.policy.fixture_position.params = {"error": settings.fixture_estimate_error}
     if settings.privileged_policy:

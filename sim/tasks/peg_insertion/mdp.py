@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
-from isaaclab.envs.mdp.actions.task_space_actions import OperationalSpaceControllerAction
 from isaaclab.managers import ManagerTermBase
 from isaaclab.utils.math import (combine_frame_transforms, quat_apply, quat_from_euler_xyz, quat_mul,
                                  sample_uniform, subtract_frame_transforms)
@@ -373,20 +372,3 @@ class start_curriculum(ManagerTermBase):
             self.successes = self.episodes = 0
             self._apply(env)
         return {"level": self.level, "window_success": self.window_success}
-
-
-# --- actions ------------------------------------------------------------------------------------------------------
-
-class ArmatureDecoupledOperationalSpaceAction(OperationalSpaceControllerAction):
-    """Isaac Lab's operational-space action, decoupled with the mass matrix the joints really have.
-
-    Newton reports the rigid-body mass matrix without the joints' armature (0.1 kg m² on every Panda joint, 15x the
-    last wrist link's own inertia), so the stock controller under-drives the wrist by that much and its rotations
-    crawl (the arm's joint damping then dominates). MuJoCo's own ``qM`` includes armature; so does this.
-    """
-
-    def _compute_dynamic_quantities(self):
-        super()._compute_dynamic_quantities()
-        if self._needs_mass_matrix:
-            armature = self._asset.data.joint_armature.torch[:, self._joint_ids]
-            self._mass_matrix += torch.diag_embed(armature)

@@ -1,4 +1,5 @@
-"""Reach: move a body of the robot to a random pose goal, commanded through joint-position targets.
+"""Reach: move a body of the robot to a random pose goal, commanded through joint-position targets or, in task
+space, through pose increments of that body into an operational-space impedance controller.
 
 Robot-agnostic: :func:`make_reach_env_cfg` takes the robot config, the end-effector body and the arm joints; the
 robot-specific file (``config/<robot>.py``) fills them in. Terms are Isaac Lab's shared MDP functions, imported by
@@ -12,6 +13,7 @@ import math
 
 import isaaclab.envs.mdp as mdp
 from isaaclab.assets import ArticulationCfg
+from isaaclab.envs.mdp import OperationalSpaceControllerActionCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
 from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg, SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg
@@ -57,6 +59,20 @@ class PolicyObservationsCfg(ObservationGroupCfg):
 
 
 @configclass
+class TaskSpaceObservationsCfg(ObservationGroupCfg):
+    """What a Cartesian robot provides: the end effector's measured pose and velocity, the goal, the last action."""
+
+    ee_pose = ObservationTermCfg(func=reach_mdp.body_pose, noise=UniformNoiseCfg(n_min=-0.0005, n_max=0.0005))
+    ee_velocity = ObservationTermCfg(func=reach_mdp.body_velocity, noise=UniformNoiseCfg(n_min=-0.01, n_max=0.01))
+    pose_command = ObservationTermCfg(func=mdp.generated_commands, params={"command_name": "ee_pose"})
+    actions = ObservationTermCfg(func=mdp.last_action)
+
+    def __post_init__(self):
+        self.enable_corruption = True
+        self.concatenate_terms = True
+
+
+@configclass
 class ObservationsCfg:
     policy: PolicyObservationsCfg = PolicyObservationsCfg()
 
@@ -75,9 +91,12 @@ class CommandsCfg:
         debug_vis=False,  # the goal markers load Nucleus meshes
         position_success_threshold=POSITION_SUCCESS_M,
         orientation_success_threshold=ORIENTATION_SUCCESS_RAD,
+        # Hand pointing down, yaw within 90 degrees of the ready pose's (yaw pi in this roll-pitch-yaw: the hand is
+        # turned half a circle from the base's x axis), so every goal is inside the wrist's range the short way
+        # round (centred on yaw 0, half the goals needed the hand turned 90-180 degrees, past joint 7's limit).
         ranges=mdp.UniformPoseCommandCfg.Ranges(
             pos_x=(0.35, 0.65), pos_y=(-0.2, 0.2), pos_z=(0.15, 0.5), roll=(0.0, 0.0), pitch=(math.pi, math.pi),
-            yaw=(-math.pi / 2, math.pi / 2),
+            yaw=(math.pi / 2, 3 * math.pi / 2),
         ),
     )
 
@@ -128,8 +147,11 @@ class ReachEnvCfg(ManagerBasedRLEnvCfg):
 
 
 def make_reach_env_cfg(opts: EnvOptions, *, robot: ArticulationCfg, ee_body: str, arm_joints: list[str],
-                       action_scale: float) -> ReachEnvCfg:
-    """A complete reach config for ``robot``: goals for ``ee_body``, actions on ``arm_joints``."""
+                       action_scale: float, task_space: OperationalSpaceControllerActionCfg | None = None
+                       ) -> ReachEnvCfg:
+    """A complete reach config for ``robot``: goals for ``ee_body``, joint-position actions on ``arm_joints`` (by
+    ``action_scale``), or the task-space action ``task_space`` (the robot's arm then torque-driven, no gravity: the
+    real arm's controller compensates it) with the end effector's pose and velocity observed."""
     cfg = ReachEnvCfg()
     cfg.seed = opts.seed
     cfg.decimation = DECIMATION
@@ -140,9 +162,16 @@ def make_reach_env_cfg(opts: EnvOptions, *, robot: ArticulationCfg, ee_body: str
     cfg.sim.physics = newton_physics(opts.device, njmax=NJMAX, nconmax=NCONMAX)
     cfg.scene.num_envs = opts.num_envs
     cfg.scene.robot = robot
-    cfg.actions.arm_action = mdp.JointPositionActionCfg(asset_name="robot", joint_names=arm_joints,
-                                                        scale=action_scale, use_default_offset=True,
-                                                        preserve_order=True)
+    if task_space is None:
+        cfg.actions.arm_action = mdp.JointPositionActionCfg(asset_name="robot", joint_names=arm_joints,
+                                                            scale=action_scale, use_default_offset=True,
+                                                            preserve_order=True)
+    else:
+        cfg.sim.gravity = (0.0, 0.0, 0.0)
+        cfg.actions.arm_action = task_space
+        cfg.observations.policy = TaskSpaceObservationsCfg()
+        for term in (cfg.observations.policy.ee_pose, cfg.observations.policy.ee_velocity):
+            term.params = {"asset_cfg": SceneEntityCfg("robot", body_names=[ee_body])}
     cfg.commands.ee_pose.body_name = ee_body
     for term in (cfg.rewards.position_error, cfg.rewards.position_fine, cfg.rewards.orientation_error,
                  cfg.rewards.orientation_fine):

@@ -1,4 +1,5 @@
-"""Terms of the reach task beyond Isaac Lab's shared ones (which ``env_cfg.py`` imports by name): success."""
+"""Terms of the reach task beyond Isaac Lab's shared ones (which ``env_cfg.py`` imports by name): success, the
+orientation kernel, and the end effector's pose and velocity (task-space variant)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,16 @@ def orientation_command_error_tanh(env, command_name: str, asset_cfg, std: float
     import isaaclab.envs.mdp as mdp
 
     return 1.0 - torch.tanh(mdp.orientation_command_error(env, command_name, asset_cfg) / std)
+
+
+def body_pose(env, asset_cfg) -> torch.Tensor:
+    """Pose of ``asset_cfg``'s body in the robot base frame (base at the env origin, not rotated): position (m)
+    relative to the env origin, orientation (x, y, z, w)."""
+    robot = env.scene[asset_cfg.name]
+    pose = robot.data.body_link_pose_w.torch[:, asset_cfg.body_ids[0]]
+    return torch.cat([pose[:, :3] - env.scene.env_origins, pose[:, 3:]], dim=-1)
+
+
+def body_velocity(env, asset_cfg) -> torch.Tensor:
+    """Linear (m/s) and angular (rad/s) velocity of ``asset_cfg``'s body, base-frame axes."""
+    return env.scene[asset_cfg.name].data.body_link_vel_w.torch[:, asset_cfg.body_ids[0]]

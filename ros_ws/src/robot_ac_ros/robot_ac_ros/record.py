@@ -1,6 +1,8 @@
 """``robot-ac record``: write the topics of a hardware config to a rosbag2 (MCAP or sqlite3) with ``rosbags``, so
 pip-only set-ups (no ``ros2 bag``) can make the logs `robot-ac replay` reads. Messages are stored as received (raw
-CDR), stamped with their arrival time."""
+CDR), stamped with their arrival time. The robot's measurements (joint states, IMU, images, the measured pose, the
+wrench, the gripper) are subscribed best-effort, which hears reliable publishers too and is the only way to hear
+best-effort-only ones such as franka_robot_state_broadcaster's."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import rclpy
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from robot_ac.contract.hardware_config import HardwareConfig
 
@@ -17,15 +19,28 @@ from robot_ac.contract.hardware_config import HardwareConfig
 def config_topics(config: HardwareConfig) -> dict[str, str]:
     """Topic -> ROS message type of everything a deployment of ``config`` publishes or reads."""
     topics = config.topics
-    command_type = ("trajectory_msgs/msg/JointTrajectory" if config.command_interface == "joint_trajectory"
-                    else "std_msgs/msg/Float64MultiArray")
-    found = {topics.joint_states: "sensor_msgs/msg/JointState", topics.command: command_type,
-             topics.diagnostics: "diagnostic_msgs/msg/DiagnosticArray"}
-    if topics.imu:
-        found[topics.imu] = "sensor_msgs/msg/Imu"
+    command_type = {"joint_trajectory": "trajectory_msgs/msg/JointTrajectory",
+                    "cartesian_pose": "geometry_msgs/msg/PoseStamped"}.get(config.command_interface,
+                                                                            "std_msgs/msg/Float64MultiArray")
+    found = {topics.command: command_type, topics.diagnostics: "diagnostic_msgs/msg/DiagnosticArray"}
     if topics.goal:
         found[topics.goal] = "std_msgs/msg/Float64MultiArray"
+    return found | measurement_topics(config)
+
+
+def measurement_topics(config: HardwareConfig) -> dict[str, str]:
+    """Topic -> ROS message type of what the robot measures (recorded best-effort)."""
+    topics = config.topics
+    found = {topics.joint_states: "sensor_msgs/msg/JointState"}
+    if topics.imu:
+        found[topics.imu] = "sensor_msgs/msg/Imu"
     found.update({topic: "sensor_msgs/msg/Image" for topic in topics.tactile.values()})
+    if config.command_interface == "cartesian_pose":
+        for topic, msgtype in ((topics.ee_pose, "geometry_msgs/msg/PoseStamped"),
+                               (topics.wrench, "geometry_msgs/msg/WrenchStamped"),
+                               (topics.gripper, "sensor_msgs/msg/JointState")):
+            if topic:
+                found[topic] = msgtype
     return found
 
 
@@ -46,9 +61,12 @@ class RecorderNode(Node):
         self.writer = Writer(Path(out), version=9, storage_plugin=plugin)
         self.writer.open()
         self.counts: dict[str, int] = {}
+        measured = measurement_topics(config)
         for topic, msgtype in config_topics(config).items():
             connection = self.writer.add_connection(topic, msgtype, typestore=typestore)
-            qos = qos_profile_sensor_data if msgtype.startswith("sensor_msgs") else QoSProfile(depth=100)
+            # A deep queue: the pose comes at 250 Hz and a burst must not be dropped while the bag is written.
+            qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT if topic in measured
+                             else ReliabilityPolicy.RELIABLE)
             self.create_subscription(_message_class(msgtype), topic,
                                      lambda raw, c=connection, t=topic: self._write(c, t, raw), qos, raw=True)
             self.counts[topic] = 0
