@@ -32,10 +32,11 @@ from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
-from robot_ac.contract.hardware_config import HardwareConfig, load_hardware_config
+from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.deploy.pose import rotation_between
 from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, get_task
+from sim.ros_bridge import serve
 
 IDLE_RATE_HZ = 60.0
 
@@ -203,26 +204,14 @@ class PegBridgeNode(Node):
 
 
 def main(argv: list[str] | None = None) -> None:
-    import rclpy
-
-    from robot_ac_ros.spin import spin_until_shutdown
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="hardware config YAML of the Cartesian Franka")
     parser.add_argument("--task", default="franka-peg-place", help="peg task whose scene to simulate")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    try:
-        config = load_hardware_config(args.config)
-        robot = FrankaPegSimRobot(args.task, args.seed, args.device)
-    except RobotAcError as exc:
-        raise SystemExit(f"peg bridge: error: {exc}") from exc
-    rclpy.init()
-    try:
-        spin_until_shutdown(PegBridgeNode(config, robot))
-    finally:
-        robot.close()
+    serve("peg bridge", args.config, lambda config: FrankaPegSimRobot(args.task, args.seed, args.device),
+          PegBridgeNode)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -49,26 +51,33 @@ class SimBridgeNode(Node):
         self._publisher.publish(msg)
 
 
-def main(argv: list[str] | None = None) -> None:
+def serve(name: str, config_path: str, make_robot: Callable[[HardwareConfig], Any],
+          make_node: Callable[[HardwareConfig, Any], Node]) -> None:
+    """Load the config and the simulated robot (a bad one exits naming what is wrong), then spin its bridge node
+    until shutdown; the simulator is closed on the way out."""
     import rclpy
 
     from robot_ac_ros.spin import spin_until_shutdown
 
+    try:
+        config = load_hardware_config(config_path)
+        robot = make_robot(config)
+    except RobotAcError as exc:
+        raise SystemExit(f"{name}: error: {exc}") from exc
+    rclpy.init()
+    try:
+        spin_until_shutdown(make_node(config, robot))
+    finally:
+        robot.close()
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, help="hardware config YAML of the simulated robot")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    try:
-        config = load_hardware_config(args.config)
-        robot = make_sim_robot(config, args.device, args.seed)
-    except RobotAcError as exc:
-        raise SystemExit(f"sim bridge: error: {exc}") from exc
-    rclpy.init()
-    try:
-        spin_until_shutdown(SimBridgeNode(config, robot))
-    finally:
-        robot.close()
+    serve("sim bridge", args.config, lambda config: make_sim_robot(config, args.device, args.seed), SimBridgeNode)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,16 @@ import numpy as np
 from robot_ac.deploy import Command, HardwareConfig
 from robot_ac.contract.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.export.synthetic import write_mlp_export
+
+
+def spin_until(executor, condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Spin ``executor`` until ``condition()`` holds (True) or ``timeout_s`` passes (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.01)
+        if condition():
+            return True
+    return False
 
 
 def write_linear_export(out_dir: Path, interface: PolicyInterface, seed: int = 0, gain: float = 0.3) -> np.ndarray:

@@ -19,19 +19,12 @@ from std_srvs.srv import Trigger
 
 from robot_ac.deploy import State
 from robot_ac_ros.run import bring_up, make_policy_nodes
+from tests.deploy_helpers import spin_until
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_STUDENT = ROOT / "policies" / "franka-peg-place" / "dagger-image-seed1"
 EPISODES = 10
 
-
-def _spin_until(executor, condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.01)
-        if condition():
-            return True
-    return False
 
 
 @pytest.mark.sim
@@ -65,20 +58,20 @@ def test_zoo_image_student_seats_the_peg_over_ros(ros_context, tmp_path):
     def call(service: str) -> bool:
         """Call a Trigger service while spinning (a blocking wait would starve the policy node's inputs)."""
         client = clients.setdefault(service, operator.create_client(Trigger, service))
-        assert _spin_until(executor, client.service_is_ready, 120.0), service
+        assert spin_until(executor, client.service_is_ready, 120.0), service
         future = client.call_async(Trigger.Request())
-        assert _spin_until(executor, future.done, 10.0), service
+        assert spin_until(executor, future.done, 10.0), service
         return future.result().success
 
     try:
         bring_up([node])
-        assert _spin_until(executor, lambda: not node.supervisor.observations.missing_inputs(), 180.0), \
+        assert spin_until(executor, lambda: not node.supervisor.observations.missing_inputs(), 180.0), \
             (tmp_path / "bridge.log").read_text()[-3000:]
         for episode in range(EPISODES):
             assert call("/policy_node/tactile_reference")
             assert call("/peg_bridge/start_episode")
             assert call("/policy_node/start"), node.supervisor.last_reason
-            assert _spin_until(executor, lambda: len(results) > episode, 60.0), (node.supervisor.last_reason,
+            assert spin_until(executor, lambda: len(results) > episode, 60.0), (node.supervisor.last_reason,
                                                                                   node.supervisor.status())
             assert node.supervisor.state == State.POLICY, node.supervisor.last_reason
             node.supervisor.hold(time.monotonic(), "episode over")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +25,11 @@ from robot_ac.deploy.cartesian import tilt
 from robot_ac.deploy.pose import rotation_between
 from robot_ac.export.synthetic import write_mlp_export
 from robot_ac_ros.run import bring_up, make_policy_nodes
+from tests.deploy_helpers import spin_until
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_STUDENT = ROOT / "policies" / "franka-peg-place" / "dagger-image-seed1"
 
-
-def _spin_until(executor, condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.01)
-        if condition():
-            return True
-    return False
 
 
 @pytest.fixture
@@ -69,7 +61,7 @@ def franka_rig(ros_context, tmp_path):
     (node,) = make_policy_nodes(config_path, tmp_path / "export", autostart=False, context=ros_context)
     executor.add_node(node)
     try:
-        assert _spin_until(executor, lambda: len(poses) > 10, 60.0), (tmp_path / "fake_franka.log").read_text()
+        assert spin_until(executor, lambda: len(poses) > 10, 60.0), (tmp_path / "fake_franka.log").read_text()
         bring_up([node])
         ticks = []
         tick = node.supervisor.tick
@@ -88,16 +80,16 @@ def franka_rig(ros_context, tmp_path):
 
         def call(service: str) -> bool:
             client = clients.setdefault(service, helper.create_client(Trigger, f"/policy_node/{service}"))
-            assert _spin_until(executor, client.service_is_ready, 10.0), service
+            assert spin_until(executor, client.service_is_ready, 10.0), service
             future = client.call_async(Trigger.Request())
-            assert _spin_until(executor, future.done, 5.0)
+            assert spin_until(executor, future.done, 5.0)
             return future.result().success
 
         def until(condition, timeout_s=5.0):
             def with_goal():
                 goal.publish(Float64MultiArray(data=[0.5, 0.0, 0.05]))
                 return condition()
-            return _spin_until(executor, with_goal, timeout_s)
+            return spin_until(executor, with_goal, timeout_s)
 
         yield node, config, ticks, call, until, faults, helper, poses
     finally:

@@ -22,19 +22,11 @@ from robot_ac.errors import RobotAcError
 from robot_ac_ros.launch_nodes import deploy_nodes
 from robot_ac_ros.run import bring_up, make_policy_nodes
 from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_JOINT_TASK
-from tests.deploy_helpers import ToyRobot, write_linear_export
+from tests.deploy_helpers import ToyRobot, spin_until, write_linear_export
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "hardware_configs"
 
-
-def _spin_until(executor, condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.01)
-        if condition():
-            return True
-    return False
 
 
 @pytest.fixture
@@ -141,7 +133,7 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
     executor.add_node(node)
     bring_up([node])
     assert node._state_machine.current_state[0] == LifecycleState.PRIMARY_STATE_ACTIVE
-    assert not _spin_until(executor, lambda: node.supervisor.state != State.PASSIVE, 0.5), \
+    assert not spin_until(executor, lambda: node.supervisor.state != State.PASSIVE, 0.5), \
         "without a goal the policy must not start"
     assert node.supervisor.observations.missing_inputs() == ["goal"]
 
@@ -149,24 +141,24 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
         goal_pub.publish(Float64MultiArray(data=[0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0]))
         return not node.supervisor.observations.missing_inputs()
 
-    assert _spin_until(executor, goal_arrived, 5.0)
-    assert _spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0)
-    assert _spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
-    assert _spin_until(executor, lambda: node.supervisor.counters.policy_steps > 20, 5.0)
+    assert spin_until(executor, goal_arrived, 5.0)
+    assert spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0)
+    assert spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
+    assert spin_until(executor, lambda: node.supervisor.counters.policy_steps > 20, 5.0)
 
     client = helper.create_client(Trigger, "/policy_node/estop")
     assert client.wait_for_service(timeout_sec=5.0)
     future = client.call_async(Trigger.Request())
-    assert _spin_until(executor, future.done, 5.0)
+    assert spin_until(executor, future.done, 5.0)
     assert future.result().success and "e-stop latched" in future.result().message
     assert node.supervisor.state == State.ESTOP
-    assert _spin_until(executor, lambda: any(d.status[0].level == DiagnosticStatus.ERROR for d in diagnostics), 3.0)
+    assert spin_until(executor, lambda: any(d.status[0].level == DiagnosticStatus.ERROR for d in diagnostics), 3.0)
     assert diagnostics[-1].status[0].message.startswith("estop: e-stop service called")
 
     reset = helper.create_client(Trigger, "/policy_node/reset")
     future = reset.call_async(Trigger.Request())
-    assert _spin_until(executor, future.done, 5.0) and future.result().success
-    assert _spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0), "autostart ramps again"
+    assert spin_until(executor, future.done, 5.0) and future.result().success
+    assert spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0), "autostart ramps again"
 
     assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
     assert node.supervisor.state == State.HOLD
@@ -214,12 +206,12 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
     gc.collect()
     gc.freeze()
     try:
-        assert _spin_until(executor, lambda: len(states) > 5, 90.0), (tmp_path / "bridge.log").read_text()[-2000:]
+        assert spin_until(executor, lambda: len(states) > 5, 90.0), (tmp_path / "bridge.log").read_text()[-2000:]
         bring_up([node])
-        assert _spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
+        assert spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
         start = len(states)
         steps = int(10.5 * config.control_rate_hz)
-        assert _spin_until(executor, lambda: len(states) >= start + steps, 40.0)
+        assert spin_until(executor, lambda: len(states) >= start + steps, 40.0)
         assert node.supervisor.state == State.POLICY, node.supervisor.last_reason
         cart = np.array([s.position[s.name.index("slider_to_cart")] for s in states[start:]])
         pole = np.array([s.position[s.name.index("cart_to_pole")] for s in states[start:]])
