@@ -15,7 +15,7 @@ import pytest
 import yaml
 from geometry_msgs.msg import PoseStamped
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from std_msgs.msg import Float64MultiArray, String
 from std_srvs.srv import Trigger
 
