@@ -3,7 +3,6 @@ watchdogs and start conditions, the config's QoS rule and `deploy --check`."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -160,7 +159,7 @@ def test_the_supervisor_composes_the_policys_delta_on_the_measured_tcp(student):
     np.testing.assert_allclose(target, apply_delta_pose(measured[:3], measured[3:], delta), atol=1e-12)
 
 
-@pytest.mark.parametrize("fault", ["stale_pose", "force_spike", "second_publisher", "nan_policy"])
+@pytest.mark.parametrize("fault", ["stale_pose", "force_spike", "second_publisher", "nan_policy", "reflex"])
 def test_faults_hold_at_the_measured_pose(student, fault):
     manifest, config = student
     rig = _Rig(manifest, config, (lambda obs: np.full(6, np.nan)) if fault == "nan_policy"
@@ -173,11 +172,13 @@ def test_faults_hold_at_the_measured_pose(student, fault):
         rig.force = 45.0
     elif fault == "second_publisher":
         rig.supervisor.on_foreign_publishers(1, rig.now)
+    elif fault == "reflex":
+        rig.supervisor.on_robot_mode(False, "reflex", rig.now)
     rig.step(6)  # a pose is stale after two periods
     s = rig.supervisor
     assert s.state == State.HOLD, (fault, s.last_reason)
     kind = {"stale_pose": "stale_input", "force_spike": "external_force", "second_publisher": "second_publisher",
-            "nan_policy": "policy_output"}[fault]
+            "nan_policy": "policy_output", "reflex": "robot_mode"}[fault]
     assert s.last_reason.startswith(kind) and s.counters.faults[kind] >= 1
     held = [t for state, t in rig.targets if state == State.HOLD]
     assert len(held) >= 2 and all(np.array_equal(held[0], t) for t in held), "HOLD publishes one frozen target"
@@ -199,6 +200,10 @@ def test_start_is_refused_without_a_held_part_under_force_without_a_pose_or_the_
     rig.feed()
     assert not rig.supervisor.start(rig.now)
     rig.force = 0.0
+    rig.supervisor.on_robot_mode(False, "reflex", rig.now)
+    rig.feed()
+    assert not rig.supervisor.start(rig.now)
+    rig.supervisor.on_robot_mode(True, "move", rig.now)
     rig.now += 5 * PERIOD  # the pose is now 5 periods old
     assert not rig.supervisor.start(rig.now)
     rig.feed()
@@ -254,11 +259,11 @@ def test_config_refuses_a_reliable_subscription_to_a_best_effort_only_topic(tmp_
 
 def test_deploy_check_passes_the_zoo_student_and_names_a_joint_policy(tmp_path, capsys):
     from robot_ac.cli import main
-    from sim.tasks.reach.config.franka import INTERFACE
+    from sim.tasks.reach.config.franka import JOINT_INTERFACE
 
     assert deployment_problems(CONFIG, IMAGE_STUDENT) == []
     assert main(["deploy", "--check", "--config", str(CONFIG), "--policy", str(IMAGE_STUDENT)]) == 0
-    write_mlp_export(tmp_path, dataclasses.replace(INTERFACE))
+    write_mlp_export(tmp_path, JOINT_INTERFACE)
     assert main(["deploy", "--check", "--config", str(CONFIG), "--policy", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert "policy actions are joint_position, which the hardware's command_interface 'cartesian_pose' cannot " \

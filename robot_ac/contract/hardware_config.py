@@ -79,6 +79,10 @@ class TopicsConfig(_Strict):
     ``cartesian.held_width_m``."""
     wrench: str | None = None
     """geometry_msgs/WrenchStamped in: the external wrench at the end effector, base frame (a force watchdog)."""
+    robot_state: str | None = None
+    """franka_msgs/FrankaRobotState in (``/franka_robot_state_broadcaster/robot_state``): while the policy drives,
+    a ``robot_mode`` other than move (a reflex, the user stop, guiding) is a fault. Needs franka_msgs built in the
+    ROS workspace."""
     diagnostics: str = "/diagnostics"
     reliability: dict[str, Reliability] = Field(default_factory=dict)
     """Input topic field -> the QoS reliability to subscribe with (default ``best_effort``, which also hears
@@ -87,7 +91,7 @@ class TopicsConfig(_Strict):
 
     @model_validator(mode="after")
     def _reliability_fits_publishers(self) -> TopicsConfig:
-        inputs = {"joint_states", "imu", "goal", "ee_pose", "wrench", "gripper"}
+        inputs = {"joint_states", "imu", "goal", "ee_pose", "wrench", "gripper", "robot_state"}
         for field_name, reliability in self.reliability.items():
             if field_name not in inputs:
                 raise ValueError(f"reliability names '{field_name}', expected one of the input topics "

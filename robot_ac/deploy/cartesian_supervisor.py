@@ -12,7 +12,8 @@ wrench and the publishers on the target topic are watched. States mean:
 Start is refused without a fresh pose, while the external force is over its limit, while another node publishes on the target topic (a Cartesian impedance
 controller such as CRISP ignores targets when two publishers are matched), and while the gripper is not at the
 width of a held part. A stale pose (``pose_timeout_periods``), an external force over its limit or a second
-publisher while the policy drives is a fault, which holds.
+publisher while the policy drives is a fault, which holds; so is the robot leaving its move mode, where it reports
+one.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class CartesianSupervisor(Supervisor):
         self.foreign_publishers = 0
         self.external_force = 0.0
         """Magnitude of the last external force received, N."""
+        self.robot_mode: tuple[bool, str] = (True, "not reported")
+        """(in move mode, its name) as last reported; robots without a mode topic are taken to be moving."""
         """Other publishers on the target topic, as last reported by the node."""
 
     def _make_mapper(self, default_positions: dict[str, float]) -> CartesianMapper:
@@ -94,6 +97,13 @@ class CartesianSupervisor(Supervisor):
                         f"{self.limits.max_external_force_n} N", now)
         return True
 
+    def on_robot_mode(self, moving: bool, mode: str, now: float) -> None:
+        """The robot's own mode (Franka: ``robot_mode``); out of its move mode while driving is a fault, and start
+        is refused until it is back."""
+        self.robot_mode = (moving, mode)
+        if not moving and self.state in (State.RAMP, State.POLICY):
+            self._fault("robot_mode", f"the robot left its move mode: {mode}", now)
+
     def on_foreign_publishers(self, count: int, now: float) -> None:
         """Publishers on the target topic other than this node; while driving, any one is a fault."""
         self.foreign_publishers = count
@@ -135,6 +145,9 @@ class CartesianSupervisor(Supervisor):
         if self.external_force > self.limits.max_external_force_n:
             log.warning("start refused: external force %.1f N over the limit %.1f N", self.external_force,
                         self.limits.max_external_force_n)
+            return False
+        if not self.robot_mode[0]:
+            log.warning("start refused: the robot is not in its move mode (%s)", self.robot_mode[1])
             return False
         if self.foreign_publishers:
             log.warning("start refused: %d other publisher(s) on the target topic", self.foreign_publishers)

@@ -52,6 +52,12 @@ def image_to_rgb(msg: Image) -> np.ndarray:
                          f"{len(msg.data)} bytes")
     rows = np.frombuffer(bytes(msg.data), dtype=np.uint8)[: msg.step * msg.height].reshape(msg.height, msg.step)
     return np.ascontiguousarray(rows[:, : msg.width * channels].reshape(msg.height, msg.width, channels)[..., order])
+_FRANKA_ROBOT_MODE_MOVE = 2
+_FRANKA_ROBOT_MODES = {0: "other", 1: "idle", 2: "move", 3: "guiding", 4: "reflex", 5: "user stopped",
+                       6: "automatic error recovery"}
+"""franka_msgs/FrankaRobotState's robot_mode constants."""
+
+
 def _input_qos(config, topic: str) -> QoSProfile:
     """The subscription QoS of an input topic: best effort (it hears reliable publishers too) unless the config
     asks for reliable."""
@@ -104,6 +110,15 @@ class PolicyNode(LifecycleNode):
             self.get_logger().error(f"policy '{policy_path}' does not fit hardware config '{config_path}': "
                                     + "; ".join(problems))
             return TransitionCallbackReturn.FAILURE
+        robot_state_type = None
+        if config.topics.robot_state:
+            try:
+                from franka_msgs.msg import FrankaRobotState as robot_state_type
+            except ImportError:
+                self.get_logger().error(f"configure failed: topics.robot_state '{config.topics.robot_state}' needs "
+                                        "franka_msgs/FrankaRobotState, which is not installed (build franka_msgs in "
+                                        "the ROS workspace, or remove topics.robot_state)")
+                return TransitionCallbackReturn.FAILURE
         self.config = config
         self.supervisor = make_supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
         topics = config.topics
@@ -130,6 +145,9 @@ class PolicyNode(LifecycleNode):
                 if getattr(topics, topic):
                     subscriptions.append(self.create_subscription(kind, getattr(topics, topic), callback,
                                                                   _input_qos(config, topic)))
+            if topics.robot_state:
+                subscriptions.append(self.create_subscription(robot_state_type, topics.robot_state,
+                                                              self._on_robot_state, QoSProfile(depth=1)))
         services = [self.create_service(Trigger, f"~/{name}", handler) for name, handler in
                     (("start", self._srv_start), ("estop", self._srv_estop), ("reset", self._srv_reset),
                      ("hold", self._srv_hold), ("tactile_reference", self._srv_tactile_reference))]
@@ -217,6 +235,12 @@ class PolicyNode(LifecycleNode):
         if self.supervisor is not None:
             f, t = msg.wrench.force, msg.wrench.torque
             self.supervisor.on_wrench((f.x, f.y, f.z), (t.x, t.y, t.z), self.clock())
+
+    def _on_robot_state(self, msg) -> None:
+        if self.supervisor is not None:
+            # franka_msgs/FrankaRobotState: ROBOT_MODE_MOVE = 2; the others are idle, guiding, reflex, user stopped...
+            self.supervisor.on_robot_mode(msg.robot_mode == _FRANKA_ROBOT_MODE_MOVE,
+                                          _FRANKA_ROBOT_MODES.get(msg.robot_mode, str(msg.robot_mode)), self.clock())
 
     def _on_gripper(self, msg: JointState) -> None:
         if self.supervisor is not None:
