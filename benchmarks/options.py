@@ -128,7 +128,9 @@ class BenchTrain:
     PNG, and with --zoo a copy of the policy in the zoo."""
 
     task: str = "franka-reach"
-    algo: Literal["ppo", "symphony"] = "ppo"
+    algo: Literal["ppo", "symphony", "dagger", "bc"] = "ppo"
+    teacher: str | None = None
+    """For dagger / bc: ``expert`` (the task's scripted expert) or a PPO run directory."""
     num_envs: int = 256
     minutes: float = 20.0
     seed: int = 1
@@ -137,7 +139,7 @@ class BenchTrain:
     zoo: Path | None = None
     """Copy the exported policy into ZOO/<task>/<zoo-name>/ with a README (e.g. policies)."""
     zoo_name: str | None = None
-    """Default: <algo>-seed<k>."""
+    """Default: <algo>-seed<k> (<algo>-expert-seed<k> with --teacher expert)."""
     runs_root: Path = Path("runs/bench-train")
     out_dir: Path = Path("benchmarks/results")
 

@@ -9,15 +9,21 @@ from pathlib import Path
 from benchmarks._results import write_result
 from benchmarks._training import to_zoo, train_and_evaluate
 from robot_ac._plotting import pyplot
+from robot_ac.errors import RobotAcError
 
 
 def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: int, minutes: float, seed: int,
-                eval_episodes: int, zoo: Path | None = None, zoo_name: str | None = None, device: str = "cpu") -> Path:
-    result = train_and_evaluate(runs_root, task, algo, f"{algo}-seed{seed}", num_envs, minutes, seed, eval_episodes,
-                                device=device)
+                eval_episodes: int, zoo: Path | None = None, zoo_name: str | None = None, device: str = "cpu",
+                teacher: str | None = None) -> Path:
+    if (teacher is not None) != (algo in ("dagger", "bc")):
+        raise RobotAcError(f"bench train: --teacher goes with --algo dagger or bc (got --algo {algo}, --teacher "
+                           f"{teacher})")
+    name = f"{algo}-{'expert-' if teacher == 'expert' else ''}seed{seed}"
+    options = {"device": device} | ({"teacher": Path(teacher)} if teacher else {})
+    result = train_and_evaluate(runs_root, task, algo, name, num_envs, minutes, seed, eval_episodes, **options)
     result = {"benchmark": "train", "task": task, "benchmark_command":
               f"robot-ac bench train --task {task} --algo {algo} --num-envs {num_envs} --minutes {minutes:g} "
-              f"--seed {seed} --device {device}", **result}
+              f"--seed {seed} --device {device}" + (f" --teacher {teacher}" if teacher else ""), **result}
     fig, (ax_success, ax_return) = pyplot().subplots(1, 2, figsize=(11, 4))
     steps = [s / 1e3 for s in result["curve"]["total_steps"]]
     ax_success.plot(steps, result["curve"]["success_rate"], color="tab:green")
@@ -36,7 +42,7 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
         ax.grid(alpha=0.3)
     fig.suptitle(f"{task}: {algo}, {num_envs} envs, {minutes:g} min (CPU)")
     fig.tight_layout()
-    path = write_result(out_dir, f"bench_train_{task}_{algo}_seed{seed}", result, fig)
+    path = write_result(out_dir, f"bench_train_{task}_{name.rsplit('-seed', 1)[0]}_seed{seed}", result, fig)
     if zoo is not None:
-        to_zoo(path, zoo, zoo_name or f"{algo}-seed{seed}")
+        to_zoo(path, zoo, zoo_name or name)
     return path

@@ -121,15 +121,16 @@ def teacher_model_cfg(teacher: Path, expert: dict[str, Any] | None, task: str) -
 
 def distillation_train_cfg(algo: str, student: dict[str, Any], teacher: dict[str, Any], *, seed: int,
                            device: str, num_steps_per_env: int, save_interval: int, learning_rate: float,
-                           experiment_name: str) -> dict[str, Any]:
+                           experiment_name: str, teacher_group: str = "critic") -> dict[str, Any]:
     """rsl_rl's DistillationRunner config: the student as our PPO actor config (acting with a small, fixed noise:
-    regression does not train its spread), the teacher model config (:func:`teacher_model_cfg`)."""
+    regression does not train its spread), the teacher model config (:func:`teacher_model_cfg`) reading
+    ``teacher_group`` (the privileged ``critic`` group; ``policy`` where a task has no other)."""
     student = copy.deepcopy(student)
     student["distribution_cfg"]["init_std"] = STUDENT_NOISE_STD
     return {
         "seed": seed, "device": device, "num_steps_per_env": num_steps_per_env, "save_interval": save_interval,
         "experiment_name": experiment_name, "run_name": "", "logger": "tensorboard", "check_for_nan": True,
-        "obs_groups": {"student": ["policy"], "teacher": ["critic"]},
+        "obs_groups": {"student": ["policy"], "teacher": [teacher_group]},
         "student": student, "teacher": copy.deepcopy(teacher),
         # An MLP student takes a gradient step per stored time step; a recurrent one back-propagates through the
         # whole rollout.

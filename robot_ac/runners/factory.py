@@ -112,7 +112,8 @@ def _distillation(request: RunnerRequest) -> Runner:
     cfg = distillation_train_cfg(options.algo, _rsl_rl_cfg(request)["actor"], teacher, seed=request.ctx.seed,
                                  device=request.ctx.device, num_steps_per_env=ppo.num_steps_per_env,
                                  save_interval=options.save_interval, learning_rate=ppo.learning_rate,
-                                 experiment_name=request.spec.name)
+                                 experiment_name=request.spec.name,
+                                 teacher_group="critic" if "critic" in request.obs_dims else "policy")
     runner = RobotAcDistillationRunner(request.env, copy.deepcopy(cfg), request.run, request.ctx.device,
                                        request.checkpoint_infos(export_view(cfg)),
                                        settings={"ppo": asdict(ppo), "rsl_rl": cfg}, verbose=options.verbose)

@@ -94,6 +94,16 @@ def make_env_from_cfg(cfg, interface: PolicyInterface = INTERFACE):
     return wrap_for_rsl_rl(ManagerBasedRLEnv(cfg), interface, success=goal_reached, clip_actions=interface.action.clip)
 
 
+def _expert_teacher() -> dict:
+    """The proportional task-space expert (:mod:`sim.tasks.reach.expert`) on the policy group."""
+    offsets, at = {}, 0
+    for term in INTERFACE.observations:
+        offsets[term.name] = at
+        at += term.size
+    return {"class_name": "sim.tasks.reach.expert:ReachExpertModel", "pose_at": offsets["ee_pose"],
+            "goal_at": offsets["pose_command"], "position_scale": POSITION_SCALE, "rotation_scale": ROTATION_SCALE}
+
+
 def _task(name: str, gym_id: str, interface: PolicyInterface, task_space: bool, description: str) -> TaskSpec:
     def make_gym_env(opts: EnvOptions):
         from isaaclab.envs import ManagerBasedRLEnv
@@ -102,7 +112,8 @@ def _task(name: str, gym_id: str, interface: PolicyInterface, task_space: bool, 
 
     return TaskSpec(name=name, gym_id=gym_id, description=description, interface=interface,
                     make_env=lambda opts: make_env_from_cfg(make_env_cfg(opts, task_space), interface),
-                    make_gym_env=make_gym_env, ppo=_TASK_SPACE_PPO if task_space else _JOINT_PPO, max_iterations=1000, num_envs=64, success_metric=_SUCCESS)
+                    make_gym_env=make_gym_env, ppo=_TASK_SPACE_PPO if task_space else _JOINT_PPO,
+                    max_iterations=1000, num_envs=64, success_metric=_SUCCESS, expert_teacher=_expert_teacher() if task_space else None)
 
 
 FRANKA_REACH_TASK = _task("franka-reach", "RobotAc-Franka-Reach-v0", INTERFACE, True,
