@@ -1,6 +1,7 @@
 """The tactile peg student on a simulated Franka over ROS 2: the peg bridge (Isaac Lab's peg scene behind the
 Cartesian Franka's topics, GelSight frames as sensor_msgs/Image) in its own process, the policy node here; the
-operator's sequence per episode (tactile reference, episode start, policy start, hold, reset) as on the robot."""
+operator's sequence per episode (tactile reference, episode start, policy start, hold, reset) as on the robot.
+`robot-ac record`'s recorder logs the run, which then replays open loop with the targets the node sent."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
 
-from robot_ac.deploy import State
+from robot_ac.deploy import PolicyRuntime, State, load_hardware_config
+from robot_ac.replay import read_robot_log, replay_cartesian_open_loop
 from robot_ac_ros.run import bring_up, make_policy_nodes
 from tests.deploy_helpers import spin_until
 
@@ -52,6 +55,11 @@ def test_zoo_image_student_seats_the_peg_over_ros(ros_context, tmp_path):
     (node,) = make_policy_nodes(config_path, IMAGE_STUDENT, autostart=False, trigger="joint_state",
                                 context=ros_context)
     executor.add_node(node)
+    from robot_ac_ros.record import RecorderNode
+
+    config = load_hardware_config(config_path)
+    recorder = RecorderNode(config, tmp_path / "log", context=ros_context)
+    executor.add_node(recorder)
 
     clients = {}
 
@@ -74,13 +82,20 @@ def test_zoo_image_student_seats_the_peg_over_ros(ros_context, tmp_path):
             assert spin_until(executor, lambda: len(results) > episode, 60.0), (node.supervisor.last_reason,
                                                                                   node.supervisor.status())
             assert node.supervisor.state == State.POLICY, node.supervisor.last_reason
-            node.supervisor.hold(time.monotonic(), "episode over")
-            assert call("/policy_node/reset")
+            assert call("/policy_node/hold") and call("/policy_node/reset")
         seated = sum(r["seated"] for r in results)
         print(f"seated {seated} of {len(results)}: {results}")
         assert all(r["steps"] == results[0]["steps"] for r in results), results
         assert seated >= 8, results
+        recorder.close()
+        runtime = PolicyRuntime(IMAGE_STUDENT)
+        replay = replay_cartesian_open_loop(read_robot_log(tmp_path / "log", config), runtime.manifest, config,
+                                            runtime, on_policy_reset=runtime.reset)
+        reproduced = float(np.mean(np.abs(replay.error).max(axis=1) < 1e-6))
+        print(f"replay: {reproduced:.3f} of {replay.t.size} ticks reproduced to 1e-6, lag {replay.lag_ticks}")
+        assert replay.t.size >= EPISODES * results[0]["steps"] and reproduced > 0.95 and replay.lag_ticks == 0
     finally:
+        recorder.destroy_node()
         node.destroy_node()
         operator.destroy_node()
         bridge.terminate()

@@ -37,6 +37,11 @@ from robot_ac.contract.manifest import Manifest
 
 log = logging.getLogger("robot_ac.deploy")
 
+OPERATOR_HOLD = "hold service called"
+"""The reason of a HOLD the operator asked for (a replay follows it; fault holds it must reproduce itself)."""
+TACTILE_REFERENCES_CAPTURED = "tactile references captured"
+"""The reason reported when the untouched-gel references are taken (a replay takes its own at that moment)."""
+
 
 class State(enum.Enum):
     PASSIVE = "passive"
@@ -163,7 +168,8 @@ class Supervisor:
                                                     for m in self.observations.missing_inputs()):
             return False
         self.observations.capture_tactile_reference()
-        log.info("tactile references captured")
+        self.last_reason = TACTILE_REFERENCES_CAPTURED
+        log.info(TACTILE_REFERENCES_CAPTURED)
         return True
 
     def estop(self, now: float, reason: str = "e-stop requested") -> None:

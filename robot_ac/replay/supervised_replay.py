@@ -8,7 +8,7 @@ ticks at each recorded command's log time, after the inputs logged before it.
 
 The node publishes a target on every tick outside PASSIVE, so the first command after a silence is the tick that
 started the supervisor: the replay starts it there. The operator's e-stops and resets come from the recorded
-state timeline (/diagnostics); faults are left to the replayed supervisor, so a fault the robot did not have (or
+state timeline (/diagnostics), with the operator's holds and tactile references; faults are left to the replayed supervisor, so a fault the robot did not have (or
 missed) shows up as a difference.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.contract.manifest import Manifest
 from robot_ac.deploy.cartesian_supervisor import CartesianSupervisor
-from robot_ac.deploy.supervisor import Command, State
+from robot_ac.deploy.supervisor import OPERATOR_HOLD, TACTILE_REFERENCES_CAPTURED, Command, State
 from robot_ac.replay.bag import RobotLog
 
 PoseSource = Callable[[float, int], np.ndarray]
@@ -56,12 +56,12 @@ class SupervisedReplay:
         self._recorded_state: str | None = None
 
     def tick(self, t: float) -> Command | None:
-        """Hand over the inputs logged up to ``t``, follow the operator, start if PASSIVE, then tick at ``t``."""
-        end = int(np.searchsorted(self._times, t, side="right"))
-        for i in range(self._next, end):
-            self._feed(int(self._kinds[i]), int(self._indices[i]), float(self._times[i]))
-        self._next = end
-        self._follow_operator(t)
+        """Hand over the inputs logged up to ``t`` and follow the operator's actions logged among them, in log-time
+        order; start if PASSIVE, then tick at ``t``."""
+        while self._pending_state is not None and self._pending_state[0] <= t:
+            self._feed_until(self._pending_state[0])
+            self._follow_operator()
+        self._feed_until(t)
         if self.supervisor.state == State.PASSIVE:
             self.supervisor.start(t)
         return self.supervisor.tick(t)
@@ -87,19 +87,30 @@ class SupervisedReplay:
             sensor = self._sensors[kind - _TACTILE]
             s.on_tactile(sensor, log.tactile[sensor].frame(i), t)
 
-    def _follow_operator(self, t: float) -> None:
-        """Apply the recorded e-stops and resets up to ``t``. A restart (RAMP entered again) whose PASSIVE the
-        diagnostics did not catch resets too: the node autostarts in the tick right after a reset."""
+    def _feed_until(self, t: float) -> None:
+        end = int(np.searchsorted(self._times, t, side="right"))
+        for i in range(self._next, end):
+            self._feed(int(self._kinds[i]), int(self._indices[i]), float(self._times[i]))
+        self._next = max(self._next, end)
+
+    def _follow_operator(self) -> None:
+        """Apply the next recorded operator action: tactile references taken, a start, an e-stop, an operator's hold,
+        a reset. A restart (RAMP entered again) whose PASSIVE the diagnostics did not catch resets too: the node
+        autostarts in the tick right after a reset."""
         s = self.supervisor
-        while self._pending_state is not None and self._pending_state[0] <= t:
-            time, state, reason = self._pending_state
-            changed = state != self._recorded_state  # the node repeats its state every half second
-            self._recorded_state = state
-            self._pending_state = next(self._states, None)
-            if not changed:
-                continue
+        time, state, reason = self._pending_state
+        changed = state != self._recorded_state  # the node repeats its state every half second
+        self._recorded_state = state
+        self._pending_state = next(self._states, None)
+        if reason == TACTILE_REFERENCES_CAPTURED:
+            s.capture_tactile_reference()
+        if changed:
             if state == State.ESTOP.value:
                 s.estop(time, reason)
+            elif state == State.HOLD.value and reason == OPERATOR_HOLD:
+                s.hold(time, reason)
+            elif state == State.RAMP.value and s.state == State.PASSIVE:
+                s.start(time)  # the operator's start, when it was logged (the first command comes a tick later)
             elif state in (State.PASSIVE.value, State.RAMP.value) and s.state in (State.HOLD, State.DAMP,
                                                                                     State.ESTOP):
                 s.reset(time)

@@ -35,6 +35,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from robot_ac.deploy import (CartesianSupervisor, Command, PolicyRuntime, Supervisor, check_compatibility,
                              load_hardware_config, make_supervisor)
 from robot_ac.deploy import State as SupervisorState
+from robot_ac.deploy.supervisor import OPERATOR_HOLD
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.spin import spin_until_shutdown
 
@@ -307,6 +308,10 @@ class PolicyNode(LifecycleNode):
     def _service(self, response: Trigger.Response, ok: bool, what: str) -> Trigger.Response:
         response.success = ok
         response.message = f"{what}; state {self.supervisor.state.value}" if self.supervisor else "not configured"
+        if self.supervisor is not None:
+            # Operator actions go on /diagnostics at once: a log's timeline (and its replay) needs their moments.
+            self._last_diagnostics = self.clock()
+            self._publish_diagnostics()
         return response
 
     def _srv_start(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
@@ -332,7 +337,7 @@ class PolicyNode(LifecycleNode):
 
     def _srv_hold(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self.supervisor is not None:
-            self.supervisor.hold(self.clock(), "hold service called")
+            self.supervisor.hold(self.clock(), OPERATOR_HOLD)
         return self._service(response, self.supervisor is not None, "hold")
 
 
