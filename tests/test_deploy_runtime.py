@@ -96,7 +96,8 @@ def _franka_harness(franka, start_offset=0.3) -> Harness:
 
 
 # -- configs and compatibility ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["cartpole_sim", "franka_panda", "franka_gelsight", "unitree_g1"])
+@pytest.mark.parametrize("name", ["cartpole_sim", "franka_panda", "franka_gelsight", "franka_cartesian",
+                                  "unitree_g1"])
 def test_shipped_hardware_configs_validate(name):
     config = load_hardware_config(CONFIGS / f"{name}.yaml")
     assert config.joints and config.control_rate_hz > 0

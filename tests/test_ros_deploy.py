@@ -85,7 +85,8 @@ def test_colcon_builds_the_ros_package(tmp_path):
     assert (workspace / "install" / "robot_ac_ros" / "lib" / "robot_ac_ros" / "policy_node").is_file()
     assert (share / "launch" / "deploy.launch.py").is_file()
     assert sorted(p.name for p in (share / "hardware_configs").iterdir()) == \
-        ["cartpole_sim.yaml", "franka_gelsight.yaml", "franka_panda.yaml", "unitree_g1.yaml"]
+        ["cartpole_sim.yaml", "franka_cartesian.yaml", "franka_gelsight.yaml", "franka_panda.yaml",
+         "unitree_g1.yaml"]
 
 
 class _ToyRobotNode:

@@ -85,6 +85,14 @@ class CartesianSupervisor(Supervisor):
         self.observations.update_end_effector(self._measured_tcp, twist)
         return True
 
+    def on_goal(self, values: Sequence[float]) -> None:
+        """A pose goal's quaternion (the last four of seven values) is taken in the hemisphere of
+        ``orientation_reference``, as the measured pose is and as the sim gives its goals."""
+        goal = np.asarray(values, dtype=np.float64)
+        if goal.shape == (7,) and np.isfinite(goal).all():
+            goal = np.concatenate([goal[:3], same_hemisphere(goal[3:], self._orientation_reference)])
+        super().on_goal(goal)
+
     def on_wrench(self, force: Sequence[float], torque: Sequence[float], now: float) -> bool:
         """External wrench at the end effector (N, N·m); a force over ``max_external_force_n`` is a fault."""
         wrench = np.concatenate([np.asarray(force, dtype=np.float64), np.asarray(torque, dtype=np.float64)])

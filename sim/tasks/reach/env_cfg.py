@@ -32,6 +32,9 @@ DECIMATION = 2
 EPISODE_LENGTH_S = 5.0
 POSITION_SUCCESS_M = 0.05
 ORIENTATION_SUCCESS_RAD = 0.2
+GOAL_ORIENTATION_REFERENCE = (1.0, 0.0, 0.0, 0.0)
+"""Task-space goals' quaternions are given in this one's hemisphere: the hand pointing down, as the robot's
+``cartesian.orientation_reference`` (it canonicalises its goals and measured poses the same way)."""
 NJMAX = 20
 """Constraint rows per world: at most the 9 joint limits; the robot makes no contacts in this task."""
 NCONMAX = 20
@@ -64,7 +67,8 @@ class TaskSpaceObservationsCfg(ObservationGroupCfg):
 
     ee_pose = ObservationTermCfg(func=reach_mdp.body_pose, noise=UniformNoiseCfg(n_min=-0.0005, n_max=0.0005))
     ee_velocity = ObservationTermCfg(func=reach_mdp.body_velocity, noise=UniformNoiseCfg(n_min=-0.01, n_max=0.01))
-    pose_command = ObservationTermCfg(func=mdp.generated_commands, params={"command_name": "ee_pose"})
+    pose_command = ObservationTermCfg(func=reach_mdp.pose_command_in_hemisphere,
+                                      params={"command_name": "ee_pose", "reference": GOAL_ORIENTATION_REFERENCE})
     actions = ObservationTermCfg(func=mdp.last_action)
 
     def __post_init__(self):

@@ -30,3 +30,14 @@ def body_pose(env, asset_cfg) -> torch.Tensor:
 def body_velocity(env, asset_cfg) -> torch.Tensor:
     """Linear (m/s) and angular (rad/s) velocity of ``asset_cfg``'s body, base-frame axes."""
     return env.scene[asset_cfg.name].data.body_link_vel_w.torch[:, asset_cfg.body_ids[0]]
+
+
+def pose_command_in_hemisphere(env, command_name: str, reference: tuple[float, float, float, float]) -> torch.Tensor:
+    """The goal pose (position, x y z w) with its quaternion's sign chosen nearest ``reference``: ``q`` and ``-q``
+    are the same rotation, and a robot's goal source cannot know which one the command generator happened to give
+    (pointing-down goals have w = 0, so not even ``w >= 0`` decides)."""
+    command = env.command_manager.get_command(command_name).clone()
+    reference_q = torch.tensor(reference, device=command.device, dtype=command.dtype)
+    flip = (command[:, 3:] @ reference_q) < 0
+    command[flip, 3:] = -command[flip, 3:]
+    return command

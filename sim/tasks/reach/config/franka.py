@@ -23,7 +23,8 @@ robot)."""
 
 _GOAL = ObservationTerm(name="pose_command", size=7, source="command", quantity="pose",
                         description=f"goal pose of {franka.HAND_BODY} in the robot base frame: position (m), "
-                                    "then orientation quaternion (x, y, z, w)")
+                                    "then orientation quaternion (x, y, z, w; task space: in the hemisphere of "
+                                    "(1, 0, 0, 0), the hand pointing down)")
 _JOINT_PPO = PpoConfig(num_steps_per_env=24, actor_hidden_dims=(64, 64), critic_hidden_dims=(64, 64),
                        num_learning_epochs=8, entropy_coef=0.01)
 _TASK_SPACE_PPO = PpoConfig(num_steps_per_env=24, actor_hidden_dims=(128, 128), critic_hidden_dims=(128, 128),
