@@ -99,8 +99,7 @@ class Supervisor:
         self.counters = Counters()
         self.last_reason = "started"
         self._command_joints = self.mapper.joint_names
-        self._monitored = list(dict.fromkeys(self.observations.joint_names + self._command_joints
-                                             + self._extra_monitored_joints()))
+        self._monitored = list(dict.fromkeys(self.observations.joint_names + self._command_joints))
         self._position = {name: math.nan for name in self._monitored}
         self._velocity = {name: 0.0 for name in self._monitored}
         self._last_stamp = -math.inf
@@ -115,10 +114,6 @@ class Supervisor:
 
     def _make_mapper(self, default_positions: dict[str, float]) -> ActionMapper:
         return ActionMapper(self.manifest.interface, self.config, default_positions)
-
-    def _extra_monitored_joints(self) -> list[str]:
-        """Joints checked on every JointState beyond those the policy reads and commands."""
-        return []
 
     # -- transitions -------------------------------------------------------------------------------------------
     def _go(self, target: State, reason: str, now: float) -> None:
