@@ -9,6 +9,8 @@ import torch
 from isaaclab.utils.math import axis_angle_from_quat, quat_apply, quat_inv, quat_mul
 from tensordict import TensorDict
 
+from sim.scripted_expert import ScriptedExpertModel
+
 from sim.tasks.peg_insertion import mdp as peg_mdp
 from sim.tasks.peg_insertion.settings import PegTaskSettings
 
@@ -39,39 +41,24 @@ def expert_action(env, settings: PegTaskSettings) -> torch.Tensor:
         position_scale=settings.position_scale, rotation_scale=settings.rotation_scale)
 
 
-class PegExpertModel(torch.nn.Module):
+class PegExpertModel(ScriptedExpertModel):
     """The expert as an rsl_rl model (a distillation teacher): the same actions, computed from the privileged
-    observation group (the fixture's and the peg's poses at ``fixture_pose_at`` and ``peg_pose_at``). It has no
-    parameters, so there is nothing to load."""
-
-    is_recurrent = False
+    observation group (the fixture's and the peg's poses at ``fixture_pose_at`` and ``peg_pose_at``)."""
 
     def __init__(self, obs: TensorDict, obs_groups: dict[str, list[str]], obs_set: str, output_dim: int, *,
                  fixture_pose_at: int, peg_pose_at: int, peg_length: float, fixture_depth: float,
                  position_scale: float, rotation_scale: float) -> None:
-        super().__init__()
-        if output_dim != 6:
-            raise ValueError(f"the peg expert acts in 6-D TCP pose increments, the env expects {output_dim} actions")
-        self.groups = obs_groups[obs_set]
+        super().__init__(obs_groups, obs_set, output_dim, expected_dim=6)
         self.fixture_pose_at, self.peg_pose_at = fixture_pose_at, peg_pose_at
         self.peg_length, self.fixture_depth = peg_length, fixture_depth
         self.position_scale, self.rotation_scale = position_scale, rotation_scale
 
     def forward(self, obs: TensorDict, masks: torch.Tensor | None = None, hidden_state=None,
                 stochastic_output: bool = False) -> torch.Tensor:
-        state = torch.cat([obs[group] for group in self.groups], dim=-1)
+        state = self.state(obs)
         fixture = state[:, self.fixture_pose_at:self.fixture_pose_at + 7]
         peg = state[:, self.peg_pose_at:self.peg_pose_at + 7]
         down = torch.tensor((0.0, 0.0, -self.peg_length / 2), device=state.device).expand(len(state), 3)
         bottom = peg[:, :3] + quat_apply(peg[:, 3:], down)
         return expert_action_from_state(bottom, fixture, peg[:, 3:].clone(), fixture_depth=self.fixture_depth,
                                         position_scale=self.position_scale, rotation_scale=self.rotation_scale)
-
-    def reset(self, dones: torch.Tensor | None = None, hidden_state=None) -> None:
-        pass
-
-    def get_hidden_state(self):
-        return None
-
-    def detach_hidden_state(self, dones: torch.Tensor | None = None) -> None:
-        pass

@@ -10,6 +10,8 @@ import torch
 from isaaclab.utils.math import axis_angle_from_quat, quat_inv, quat_mul
 from tensordict import TensorDict
 
+from sim.scripted_expert import ScriptedExpertModel
+
 
 def expert_action_from_poses(pose: torch.Tensor, goal: torch.Tensor, *, position_scale: float,
                              rotation_scale: float) -> torch.Tensor:
@@ -19,33 +21,19 @@ def expert_action_from_poses(pose: torch.Tensor, goal: torch.Tensor, *, position
     return torch.cat([(goal[:, :3] - pose[:, :3]) / position_scale, rotation / rotation_scale], dim=-1).clamp(-1, 1)
 
 
-class ReachExpertModel(torch.nn.Module):
+class ReachExpertModel(ScriptedExpertModel):
     """The expert as an rsl_rl model (a distillation teacher) on the policy group: the hand's pose at ``pose_at``,
-    the goal at ``goal_at``. No parameters."""
-
-    is_recurrent = False
+    the goal at ``goal_at``."""
 
     def __init__(self, obs: TensorDict, obs_groups: dict[str, list[str]], obs_set: str, output_dim: int, *,
                  pose_at: int, goal_at: int, position_scale: float, rotation_scale: float) -> None:
-        super().__init__()
-        if output_dim != 6:
-            raise ValueError(f"the reach expert acts in 6-D pose increments, the env expects {output_dim} actions")
-        self.groups = obs_groups[obs_set]
+        super().__init__(obs_groups, obs_set, output_dim, expected_dim=6)
         self.pose_at, self.goal_at = pose_at, goal_at
         self.position_scale, self.rotation_scale = position_scale, rotation_scale
 
     def forward(self, obs: TensorDict, masks: torch.Tensor | None = None, hidden_state=None,
                 stochastic_output: bool = False) -> torch.Tensor:
-        state = torch.cat([obs[group] for group in self.groups], dim=-1)
+        state = self.state(obs)
         pose, goal = state[:, self.pose_at:self.pose_at + 7], state[:, self.goal_at:self.goal_at + 7]
         return expert_action_from_poses(pose, goal, position_scale=self.position_scale,
                                         rotation_scale=self.rotation_scale)
-
-    def reset(self, dones: torch.Tensor | None = None, hidden_state=None) -> None:
-        pass
-
-    def get_hidden_state(self):
-        return None
-
-    def detach_hidden_state(self, dones: torch.Tensor | None = None) -> None:
-        pass
