@@ -33,6 +33,14 @@ IMAGE_STUDENT = ROOT / "policies" / "franka-peg-place" / "dagger-image-seed1"
 
 
 
+def _start_fake_franka(config_path: Path, tmp_path: Path):
+    """The fake Franka in its own process (its output in ``tmp_path/fake_franka.log``): (process, log file)."""
+    log = open(tmp_path / "fake_franka.log", "w")
+    fake = subprocess.Popen([sys.executable, "-m", "robot_ac_ros.fake_franka", "--config", str(config_path)],
+                            env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    return fake, log
+
+
 @pytest.fixture
 def franka_rig(ros_context, tmp_path):
     """The Franka GelSight config (0.3 s ramp-in, lenient timeouts), a student export, the fake Franka in its own process, the
@@ -49,9 +57,7 @@ def franka_rig(ros_context, tmp_path):
     config_path.write_text(yaml.safe_dump(data))
     config = load_hardware_config(config_path)
     write_mlp_export(tmp_path / "export", load_manifest(IMAGE_STUDENT / "manifest.json").interface, seed=1)
-    log = open(tmp_path / "fake_franka.log", "w")
-    fake = subprocess.Popen([sys.executable, "-m", "robot_ac_ros.fake_franka", "--config", str(config_path)],
-                            env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    fake, log = _start_fake_franka(config_path, tmp_path)
     executor = SingleThreadedExecutor(context=ros_context)
     helper = rclpy.create_node("operator", context=ros_context)
     executor.add_node(helper)
@@ -186,9 +192,7 @@ def test_zoo_reach_policy_brings_the_fake_frankas_hand_to_its_goal(ros_context, 
 
     config_path = ROOT / "hardware_configs" / "franka_cartesian.yaml"
     config = load_hardware_config(config_path)
-    fake_log = open(tmp_path / "fake_franka.log", "w")
-    fake = subprocess.Popen([sys.executable, "-m", "robot_ac_ros.fake_franka", "--config", str(config_path)],
-                            env=dict(os.environ), stdout=fake_log, stderr=subprocess.STDOUT)
+    fake, fake_log = _start_fake_franka(config_path, tmp_path)
     executor = SingleThreadedExecutor(context=ros_context)
     operator = rclpy.create_node("operator", context=ros_context)
     executor.add_node(operator)
