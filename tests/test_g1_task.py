@@ -221,3 +221,4 @@ def test_actions_drive_the_joints_in_unitree_order(env) -> None:
 
 def test_steps_are_finite_and_a_fall_terminates(env) -> None:
     assert_steps_finite_and_a_fall_terminates(env, NUM_ENVS)
+

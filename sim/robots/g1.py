@@ -116,6 +116,7 @@ JOINTS = [*_leg("left"), *_leg("right"),
           *_arm("left"), *_arm("right")]
 """The 29 joints in Unitree's motor order (= ``hardware_configs/unitree_g1.yaml`` = the articulation order)."""
 JOINT_NAMES = [j.name for j in JOINTS]
+LEG_JOINT_NAMES = [j.name for j in (*_leg("left"), *_leg("right"))]
 
 DEFAULT_POSE = {name: 0.0 for name in JOINT_NAMES} | {
     "left_hip_pitch_joint": -0.312, "right_hip_pitch_joint": -0.312,

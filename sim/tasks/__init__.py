@@ -11,13 +11,13 @@ import gymnasium as gym
 from robot_ac.tasks import EnvOptions, TaskSpec
 from sim.tasks.cartpole.config.cartpole import CARTPOLE_POSITIONS_TASK, CARTPOLE_TASK
 from sim.tasks.gym_mujoco.config.humanoid import MUJOCO_HUMANOID_TASK
-from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK
+from sim.tasks.locomotion.config.g1 import G1_STAND_TASK, G1_VELOCITY_TASK
 from sim.tasks.locomotion.config.humanoid import HUMANOID_WALK_TASK
 from sim.tasks.peg_insertion.config.franka import PEG_TASKS
 from sim.tasks.reach.config.franka import FRANKA_REACH_JOINT_TASK, FRANKA_REACH_TASK
 
 TASKS: list[TaskSpec] = [CARTPOLE_TASK, CARTPOLE_POSITIONS_TASK, FRANKA_REACH_TASK, FRANKA_REACH_JOINT_TASK,
-                         MUJOCO_HUMANOID_TASK, HUMANOID_WALK_TASK, G1_VELOCITY_TASK, *PEG_TASKS]
+                         MUJOCO_HUMANOID_TASK, HUMANOID_WALK_TASK, G1_VELOCITY_TASK, G1_STAND_TASK, *PEG_TASKS]
 
 
 def _gym_factory(spec: TaskSpec):

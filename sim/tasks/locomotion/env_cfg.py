@@ -35,6 +35,7 @@ from isaaclab_tasks.core.velocity.mdp.rewards import track_ang_vel_z_world_exp, 
 from robot_ac.tasks import EnvOptions
 from sim import ASSETS_DIR
 from sim.bootstrap import check_local_assets, newton_physics
+from sim.tasks.locomotion import mdp as locomotion_mdp
 
 GROUND_USD = ASSETS_DIR / "ground" / "plane.usda"
 SIM_DT = 1 / 150
@@ -43,6 +44,8 @@ allows 1/150 s, which runs ~30 % faster on CPU than 1/200 s (the MJCF's own step
 DECIMATION = 3
 """Physics steps per policy step: 50 Hz control."""
 EPISODE_LENGTH_S = 10.0
+STANDING_EPISODE_LENGTH_S = 20.0
+"""Episodes of the standing variant: the anchors' 20 s."""
 COMMAND_NAME = "base_velocity"
 
 
@@ -159,6 +162,12 @@ class RewardsCfg:
     torques = RewardTermCfg(func=mdp.joint_torques_l2, weight=-2.0e-5)
     """Squared joint torques: the copper-loss (energy) proxy of Isaac Lab's humanoid velocity tasks."""
     joint_limits = RewardTermCfg(func=mdp.joint_pos_limits, weight=-1.0)
+    upright_kernel = RewardTermCfg(func=locomotion_mdp.upright_kernel, weight=0.0, params={"std": 0.25})
+    """Positive kernels (mjlab's), off unless a variant weights them: Isaac Lab skips terms of weight 0."""
+    posture_kernel = RewardTermCfg(func=locomotion_mdp.posture_kernel, weight=0.0, params={"std": 0.25})
+    base_height_kernel = RewardTermCfg(func=locomotion_mdp.base_height_kernel, weight=0.0,
+                                       params={"target_height": 0.0, "std": 0.05})
+    body_ang_vel_xy = RewardTermCfg(func=mdp.ang_vel_xy_l2, weight=0.0)
 
 
 @configclass
@@ -174,6 +183,8 @@ class EventsCfg:
                               params={"pose_range": {"yaw": (-3.14159, 3.14159)}, "velocity_range": {}})
     reset_joints = EventTermCfg(func=mdp.reset_joints_by_offset, mode="reset",
                                 params={"position_range": (-0.05, 0.05), "velocity_range": (0.0, 0.0)})
+    push = None
+    """Set by a variant that pushes the robot (:func:`make_standing`)."""
 
 
 @configclass
@@ -208,4 +219,32 @@ def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, rob
     cfg.terminations.base_too_low.params["minimum_height"] = robot.min_base_height
     cfg.terminations.fallen_over.params["limit_angle"] = robot.max_tilt_rad
     check_local_assets(cfg.scene, "locomotion.scene")
+    return cfg
+
+
+def make_standing(cfg: LocomotionEnvCfg, *, nominal_height: float, push_mps: float = 0.5,
+                  push_interval_s: tuple[float, float] = (1.0, 3.0)) -> LocomotionEnvCfg:
+    """The standing variant of a locomotion config, in place: every env is told to stand (zero command), episodes
+    last :data:`STANDING_EPISODE_LENGTH_S`, the base is pushed (its planar velocity set to a uniform draw in
+    ±``push_mps``, mjlab's G1 pushes) every ``push_interval_s``, and mjlab's positive kernels pay for an upright
+    base, the default posture and the ``nominal_height``. A fall costs what Isaac Lab's G1 charges (-200 x dt)."""
+    cfg.episode_length_s = STANDING_EPISODE_LENGTH_S
+    command = cfg.commands.base_velocity
+    command.rel_standing_envs = 1.0
+    command.resampling_time_range = (STANDING_EPISODE_LENGTH_S, STANDING_EPISODE_LENGTH_S)
+    command.ranges = mdp.UniformVelocityCommandCfg.Ranges(lin_vel_x=(0.0, 0.0), lin_vel_y=(0.0, 0.0),
+                                                          ang_vel_z=(0.0, 0.0))
+    cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval",
+                                   interval_range_s=push_interval_s,
+                                   params={"velocity_range": {"x": (-push_mps, push_mps), "y": (-push_mps, push_mps)}})
+    rewards = cfg.rewards
+    rewards.upright_kernel.weight = 1.0
+    rewards.posture_kernel.weight = 1.0
+    rewards.base_height_kernel.weight = 1.0
+    rewards.base_height_kernel.params["target_height"] = nominal_height
+    rewards.body_ang_vel_xy.weight = -0.05
+    rewards.fallen.weight = -200.0
+    rewards.alive.weight = 0.0
+    rewards.action_rate.weight = -0.1
+    rewards.torques.weight = -1.5e-7
     return cfg

@@ -39,31 +39,35 @@ def _robot():
                            lin_vel_y=(-1.0, 1.0), ang_vel_z=(-0.5, 0.5))
 
 
-INTERFACE = PolicyInterface(
-    task="g1-velocity",
-    robot="unitree_g1",
-    joints=g1.joint_specs(),
-    control_period_s=CONTROL_PERIOD_S,
-    observations=[
-        ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity",
-                        description="pelvis angular velocity in the pelvis frame (rad/s), the pelvis IMU's gyro"),
-        ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity",
-                        description="unit gravity direction in the pelvis frame, from the pelvis IMU's orientation"),
-        ObservationTerm(name="velocity_command", size=3, source="command",
-                        description="commanded pelvis velocity: forward vx (m/s), sideways vy (m/s), yaw rate "
-                                    "(rad/s), in the pelvis' heading frame"),
-        ObservationTerm(name="joint_pos", size=NUM_JOINTS, source="joint_state", quantity="position",
-                        joint_names=g1.JOINT_NAMES, offset=[g1.DEFAULT_POSE[n] for n in g1.JOINT_NAMES],
-                        description="joint positions relative to the default pose (rad)"),
-        ObservationTerm(name="joint_vel", size=NUM_JOINTS, source="joint_state", quantity="velocity",
-                        joint_names=g1.JOINT_NAMES, description="joint velocities (rad/s)"),
-        ObservationTerm(name="actions", size=NUM_JOINTS, source="previous_action",
-                        description="the policy's previous output, before scaling"),
-    ],
-    action=ActionSpec(type="joint_position", joint_names=g1.JOINT_NAMES,
-                      scale=[g1.ACTION_SCALE[n] for n in g1.JOINT_NAMES],
-                      offset=[g1.DEFAULT_POSE[n] for n in g1.JOINT_NAMES]),
-)
+def _interface(task: str, action_scale: dict[str, float]) -> PolicyInterface:
+    return PolicyInterface(
+        task=task,
+        robot="unitree_g1",
+        joints=g1.joint_specs(),
+        control_period_s=CONTROL_PERIOD_S,
+        observations=[
+            ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity",
+                            description="pelvis angular velocity in the pelvis frame (rad/s), the pelvis IMU's gyro"),
+            ObservationTerm(name="projected_gravity", size=3, source="imu", quantity="projected_gravity",
+                            description="unit gravity direction in the pelvis frame, from the pelvis IMU's orientation"),
+            ObservationTerm(name="velocity_command", size=3, source="command",
+                            description="commanded pelvis velocity: forward vx (m/s), sideways vy (m/s), yaw rate "
+                                        "(rad/s), in the pelvis' heading frame"),
+            ObservationTerm(name="joint_pos", size=NUM_JOINTS, source="joint_state", quantity="position",
+                            joint_names=g1.JOINT_NAMES, offset=[g1.DEFAULT_POSE[n] for n in g1.JOINT_NAMES],
+                            description="joint positions relative to the default pose (rad)"),
+            ObservationTerm(name="joint_vel", size=NUM_JOINTS, source="joint_state", quantity="velocity",
+                            joint_names=g1.JOINT_NAMES, description="joint velocities (rad/s)"),
+            ObservationTerm(name="actions", size=NUM_JOINTS, source="previous_action",
+                            description="the policy's previous output, before scaling"),
+        ],
+        action=ActionSpec(type="joint_position", joint_names=g1.JOINT_NAMES,
+                          scale=[action_scale[n] for n in g1.JOINT_NAMES],
+                          offset=[g1.DEFAULT_POSE[n] for n in g1.JOINT_NAMES]),
+    )
+
+
+INTERFACE = _interface("g1-velocity", g1.ACTION_SCALE)
 
 
 _make_gym_env, _make_env = env_factories(g1.g1_cfg, _robot, INTERFACE)
@@ -83,4 +87,47 @@ G1_VELOCITY_TASK = TaskSpec(
     max_iterations=3000,
     num_envs=64,
     success_metric="episode reaches its 10 s time limit without falling (pelvis above 0.45 m, tilt under 70°)",
+)
+
+
+STAND_TOLERANCE_M = 0.05
+"""g1-stand's success: the pelvis within this of :data:`sim.robots.g1.STANDING_HEIGHT` at the episode's end."""
+HELD_JOINTS = [n for n in g1.JOINT_NAMES if n not in g1.LEG_JOINT_NAMES]
+"""g1-stand drives the legs only; waist and arms keep the default pose under their PD (unitree_rl_gym's way to
+shorten exploration). Their action scale is 0, so the policy keeps the 29-joint interface of the real G1."""
+STAND_INTERFACE = _interface("g1-stand", g1.ACTION_SCALE | {n: 0.0 for n in HELD_JOINTS})
+
+
+def _make_standing(cfg):
+    from sim.tasks.locomotion.env_cfg import make_standing
+
+    cfg.actions.joint_pos.scale = dict(zip(g1.JOINT_NAMES, STAND_INTERFACE.action.scale, strict=True))
+    return make_standing(cfg, nominal_height=g1.STANDING_HEIGHT)
+
+
+def _stood():
+    from sim.tasks.locomotion.mdp import stood_at_height
+
+    return stood_at_height(g1.STANDING_HEIGHT, STAND_TOLERANCE_M)
+
+
+_make_stand_gym_env, _make_stand_env = env_factories(g1.g1_cfg, _robot, STAND_INTERFACE, _make_standing, _stood)
+
+
+G1_STAND_TASK = TaskSpec(
+    name="g1-stand",
+    gym_id="RobotAc-G1-Stand-v0",
+    description="Unitree G1: stand for 20 s under pushes (pelvis velocity kicked up to 0.5 m/s every 1-3 s), legs "
+                "driven, waist and arms held in the default pose; the observations and 29-joint action of "
+                "g1-velocity with a zero command.",
+    interface=STAND_INTERFACE,
+    make_env=_make_stand_env,
+    make_gym_env=_make_stand_gym_env,
+    ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(256, 128, 128), critic_hidden_dims=(256, 128, 128),
+                  obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
+                  entropy_coef=0.005, init_noise_std=0.5),
+    max_iterations=3000,
+    num_envs=64,
+    success_metric=f"episode reaches its 20 s time limit under pushes without falling, the pelvis at the end within "
+                   f"{STAND_TOLERANCE_M * 100:.0f} cm of its {g1.STANDING_HEIGHT} m standing height",
 )
