@@ -3,7 +3,7 @@
 Robot-agnostic: :func:`make_locomotion_env_cfg` takes the robot config and a few robot numbers (action scale, fall
 height, command ranges); ``config/<robot>.py`` fills them in. Terms are Isaac Lab's shared MDP functions
 (``isaaclab.envs.mdp``, and the velocity-tracking rewards of ``isaaclab_tasks.core.velocity.mdp``), imported by name;
-the task's own terms (success) are in ``mdp.py``.
+the task's own terms (success, the positive kernels) are in ``mdp.py``.
 
 Observation groups:
 
