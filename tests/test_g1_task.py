@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from sim.robots import g1
-from sim.tasks.locomotion.config.g1 import G1_VELOCITY_TASK, MIN_BASE_HEIGHT, NCONMAX, NJMAX
+from sim.tasks.locomotion.config.g1 import G1_STAND_TASK, G1_VELOCITY_TASK, MIN_BASE_HEIGHT, NCONMAX, NJMAX
 from tests.locomotion_helpers import (
     SIM_DT,
     assert_observation_groups_match,
@@ -112,15 +112,17 @@ def test_usd_is_self_contained_and_small() -> None:
     assert usd.stat().st_size < 300_000
 
 
-def test_exported_policy_is_compatible_with_the_real_g1(tmp_path: pathlib.Path, hardware) -> None:
-    """Closes the loop: the manifest of a policy trained on this task passes the robot-side check for the real G1,
-    and the deploy runtime assembles its observation from Unitree-ordered joint states."""
+@pytest.mark.parametrize("task", ["g1-velocity", "g1-stand"])
+def test_exported_policy_is_compatible_with_the_real_g1(tmp_path: pathlib.Path, hardware, task: str) -> None:
+    """Closes the loop: the manifest of a policy trained on this task (or its standing variant, whose held joints
+    have action scale 0) passes the robot-side check for the real G1, and the deploy runtime assembles its
+    observation from Unitree-ordered joint states."""
     from robot_ac.deploy import check_compatibility
     from robot_ac.deploy.observation import ObservationBuilder
     from robot_ac.contract.manifest import load_manifest
     from robot_ac.export.synthetic import write_mlp_export
 
-    interface = G1_VELOCITY_TASK.interface
+    interface = {"g1-velocity": G1_VELOCITY_TASK, "g1-stand": G1_STAND_TASK}[task].interface
     write_mlp_export(tmp_path, interface)
     manifest = load_manifest(tmp_path / "manifest.json")
     assert check_compatibility(manifest, hardware) == []
@@ -221,4 +223,3 @@ def test_actions_drive_the_joints_in_unitree_order(env) -> None:
 
 def test_steps_are_finite_and_a_fall_terminates(env) -> None:
     assert_steps_finite_and_a_fall_terminates(env, NUM_ENVS)
-
