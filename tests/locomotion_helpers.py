@@ -65,17 +65,22 @@ def drop_and_push(robot_cfg: Any, push_mps: np.ndarray, seconds: float, njmax: i
         }
 
 
-def assert_observation_groups_match(env: Any, interface: Any, num_envs: int) -> None:
+BASE_PRIVILEGED = {"base_lin_vel": 3, "base_height": 1}
+
+
+def assert_observation_groups_match(env: Any, interface: Any, num_envs: int,
+                                    privileged: dict[str, int] = BASE_PRIVILEGED) -> None:
     """The ``policy`` group is the interface term by term; the ``critic`` group is those terms first, then only the
-    privileged extras (base velocity, base height); the policy reads nothing a real robot lacks."""
+    ``privileged`` extras (name: size; default base velocity and height); the policy reads nothing a real robot
+    lacks."""
     manager = env.unwrapped.observation_manager
     policy_terms = manager.active_terms["policy"]
     assert policy_terms == [term.name for term in interface.observations]
     assert [dims[0] for dims in manager.group_obs_term_dim["policy"]] == [term.size for term in interface.observations]
     obs = env.get_observations()
     assert obs["policy"].shape == (num_envs, interface.observation_size)
-    assert manager.active_terms["critic"] == policy_terms + ["base_lin_vel", "base_height"]
-    assert obs["critic"].shape == (num_envs, interface.observation_size + 4)
+    assert manager.active_terms["critic"] == policy_terms + list(privileged)
+    assert obs["critic"].shape == (num_envs, interface.observation_size + sum(privileged.values()))
     assert {term.source for term in interface.observations} <= {"imu", "joint_state", "command", "previous_action"}
 
 

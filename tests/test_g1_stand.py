@@ -1,7 +1,8 @@
 """``g1-stand``: the G1 standing variant of the locomotion task. It drives the legs only, holds waist and arms in the
 default pose through a zero action scale (so the policy keeps the real G1's 29-joint interface; its manifest against
-the real G1 is checked in ``test_g1_task.py``), tells every env to stand, pushes the robot, and lasts 20 s. Its own
-module: Isaac Lab builds one env at a time in a process, and ``test_g1_task.py`` holds g1-velocity's."""
+the real G1 is checked in ``test_g1_task.py``), tells every env to stand, pushes the robot, and lasts 20 s. In
+training the pushes grow with survival (the push curriculum). Its own module: Isaac Lab builds one env at a time in a
+process, and ``test_g1_task.py`` holds g1-velocity's."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def stand_env():
     from robot_ac.tasks import EnvOptions
     from sim.tasks.locomotion.config.g1 import G1_STAND_TASK
 
-    env = G1_STAND_TASK.make_env(EnvOptions(num_envs=NUM_ENVS, device="cpu", seed=0))
+    env = G1_STAND_TASK.make_env(EnvOptions(num_envs=NUM_ENVS, device="cpu", seed=0, curriculum=True))
     yield env
     env.close()
 
@@ -34,7 +35,7 @@ def test_stand_drives_the_legs_and_holds_waist_and_arms_in_the_default_pose(stan
 
     interface = G1_STAND_TASK.interface
     assert_observation_groups_match(stand_env, interface, NUM_ENVS)
-    held = [g1.JOINT_NAMES.index(n) for n in HELD_JOINTS]
+    held = [g1.JOINT_NAMES.index(n) for n in sorted(HELD_JOINTS)]
     legs = [g1.JOINT_NAMES.index(n) for n in g1.LEG_JOINT_NAMES]
     assert len(legs) == 12 and len(held) == 17
     scale = np.array(interface.action.scale)
@@ -51,3 +52,65 @@ def test_stand_drives_the_legs_and_holds_waist_and_arms_in_the_default_pose(stan
     assert "push" in stand_env.unwrapped.event_manager.active_terms["interval"]
     assert stand_env.unwrapped.max_episode_length_s == pytest.approx(20.0)
 
+
+
+def test_standing_curriculum_takes_the_assist_away_then_pushes_and_follows_survival(stand_env) -> None:
+    import torch
+
+    from sim.tasks.locomotion.config.g1 import STAND_ASSIST
+
+    env = stand_env.unwrapped
+    curriculum = env.curriculum_manager._term_cfgs[0].func
+    push, assist = env.event_manager.get_term_cfg("push"), env.event_manager.get_term_cfg("assist")
+    assert curriculum.state()["level"] == 0.0
+    assert push.params["velocity_range"] == {"x": (0.0, 0.0), "y": (0.0, 0.0)}, "level 0: no pushes"
+    assert (assist.params["stiffness"], assist.params["damping"]) == STAND_ASSIST, "level 0: the full assist"
+    curriculum.load_state({"level": 0.25, "successes": 0, "episodes": 0})
+    assert assist.params["stiffness"] == pytest.approx(STAND_ASSIST[0] / 2)
+    assert push.params["velocity_range"]["x"] == (0.0, 0.0)
+    curriculum.load_state({"level": 0.8, "successes": 0, "episodes": 0})
+    assert assist.params["stiffness"] == 0.0 and assist.params["damping"] == 0.0
+    assert push.params["velocity_range"]["x"] == pytest.approx((-0.3, 0.3)), "level 0.8: 0.6 of the 0.5 m/s push"
+    env.curriculum_manager._term_cfgs[0].params["window"] = NUM_ENVS
+    falls = 0
+    for step in range(300):  # full-scale flailing topples every G1 within a few seconds
+        action = torch.full((NUM_ENVS, stand_env.num_actions), 1.0 if (step // 10) % 2 else -1.0)
+        _, _, dones, _ = stand_env.step(action)
+        falls += int(dones.sum())
+        if falls >= NUM_ENVS:
+            break
+    assert falls >= NUM_ENVS
+    assert curriculum.state()["level"] == pytest.approx(0.7), "a window of falls lowers the level by one step"
+    assert push.params["velocity_range"]["y"] == pytest.approx((-0.2, 0.2))
+
+
+def test_the_assist_holds_up_a_g1_that_falls_without_it(stand_env) -> None:
+    """At level 0 the pelvis spring keeps a motionless G1 standing; at the level where it is gone, it falls."""
+    import torch
+
+    env = stand_env.unwrapped
+    curriculum = env.curriculum_manager._term_cfgs[0].func
+    env.curriculum_manager._term_cfgs[0].params["window"] = 10**6  # the level stays where the test puts it
+    falls = {}
+    for level in (0.0, 0.5):
+        curriculum.load_state({"level": level, "successes": 0, "episodes": 0})
+        stand_env.reset()
+        falls[level] = 0
+        for _ in range(150):  # 3 s
+            _, _, dones, _ = stand_env.step(torch.zeros(NUM_ENVS, stand_env.num_actions))
+            falls[level] += int(dones.sum())
+    assert falls[0.0] == 0, "held up by the assist"
+    assert falls[0.5] >= NUM_ENVS, "without it every G1 falls within 3 s"
+
+
+def test_evaluation_pushes_at_full_strength_without_a_curriculum() -> None:
+    pytest.importorskip("isaaclab")
+    from robot_ac.tasks import EnvOptions
+    from sim.tasks.locomotion.config import g1 as g1_task
+    from sim.tasks.locomotion.env_cfg import make_locomotion_env_cfg
+
+    opts = EnvOptions(num_envs=NUM_ENVS, device="cpu", seed=0)
+    cfg = make_locomotion_env_cfg(opts, robot_cfg=g1.g1_cfg(), robot=g1_task._robot())
+    g1_task._make_standing(cfg, opts)
+    assert cfg.curriculum is None and cfg.events.assist is None, "evaluation: no training wheels"
+    assert cfg.events.push.params["velocity_range"] == {"x": (-0.5, 0.5), "y": (-0.5, 0.5)}

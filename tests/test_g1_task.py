@@ -25,6 +25,7 @@ import pytest
 from sim.robots import g1
 from sim.tasks.locomotion.config.g1 import G1_STAND_TASK, G1_VELOCITY_TASK, MIN_BASE_HEIGHT, NCONMAX, NJMAX
 from tests.locomotion_helpers import (
+    BASE_PRIVILEGED,
     SIM_DT,
     assert_observation_groups_match,
     assert_steps_finite_and_a_fall_terminates,
@@ -87,6 +88,19 @@ def test_joints_are_the_real_robots(hardware) -> None:
         np.testing.assert_allclose(spec.position_limits, real.position_limits, atol=1e-5, err_msg=spec.name)
         assert spec.velocity_limit == real.velocity_limit and spec.effort_limit == real.effort_limit, spec.name
         assert real.position_limits[0] < spec.default_position < real.position_limits[1], spec.name
+
+
+def test_hold_gains_are_the_ones_the_robot_is_sent(hardware) -> None:
+    """Joints no policy drives (g1-stand's waist and arms) are held at the hardware config's kp / kd, and the
+    manifest of a task that holds them says so; the driven legs keep mjlab's gains."""
+    assert set(g1.HOLD_GAINS) == set(g1.JOINT_NAMES) - set(g1.LEG_JOINT_NAMES)
+    held = frozenset(g1.HOLD_GAINS)
+    for spec in g1.joint_specs(held):
+        real = hardware.joint(spec.name)
+        if spec.name in held:
+            assert (spec.stiffness, spec.damping) == (real.kp, real.kd) == g1.HOLD_GAINS[spec.name], spec.name
+        else:
+            assert spec.stiffness == pytest.approx(g1.stiffness(g1.JOINTS[g1.JOINT_NAMES.index(spec.name)]))
 
 
 def test_gains_are_mjlabs() -> None:
@@ -209,7 +223,46 @@ def env():
 
 
 def test_observation_groups_match_the_interface(env) -> None:
-    assert_observation_groups_match(env, G1_VELOCITY_TASK.interface, NUM_ENVS)
+    feet = {"foot_height": 2, "feet_air_time": 2, "feet_contact_force": 2}
+    assert_observation_groups_match(env, G1_VELOCITY_TASK.interface, NUM_ENVS, BASE_PRIVILEGED | feet)
+
+
+def test_velocity_recipe_is_mjlabs(env) -> None:
+    """The settings the issue names, as built: 20 s episodes, heading commands with a standing share resampled every
+    3-8 s, mjlab's reward set without alive, fall or torque terms, pushes, friction and centre-of-mass
+    randomisation; evaluation (no curriculum) draws commands from the full ranges."""
+    unwrapped = env.unwrapped
+    assert unwrapped.max_episode_length_s == pytest.approx(20.0)
+    command = unwrapped.command_manager.get_term("base_velocity").cfg
+    assert command.heading_command and command.rel_heading_envs == 0.3 and command.rel_standing_envs == 0.1
+    assert command.resampling_time_range == (3.0, 8.0) and command.ranges.lin_vel_x == (-1.0, 1.0)
+    weights = {name: unwrapped.reward_manager.get_term_cfg(name).weight
+               for name in unwrapped.reward_manager.active_terms}
+    assert weights == {"track_lin_vel_xy": 2.0, "track_ang_vel_z": 2.0, "action_rate": -0.1, "joint_limits": -1.0,
+                       "upright_kernel": 1.0, "posture_kernel": 1.0, "body_ang_vel_xy": -0.05,
+                       "foot_clearance": -2.0, "foot_swing_height": -0.25, "foot_slip": -0.1, "soft_landing": -1e-5}
+    events = unwrapped.event_manager.active_terms
+    assert "push" in events["interval"] and {"foot_friction", "torso_com"} <= set(events["startup"])
+    assert unwrapped.cfg.curriculum is None
+
+
+def test_the_feet_carry_the_robots_weight_on_their_soles(env) -> None:
+    """The feet contact sensor against statics: standing still the two soles carry m·g between them, are on the
+    ground (no air time) and at height 0 (:data:`sim.robots.g1.SOLE_HEIGHT`)."""
+    import torch
+
+    unwrapped = env.unwrapped
+    env.reset()
+    for _ in range(15):  # 0.3 s: settled on the soles, before the unheld G1 starts to tip
+        obs, _, _, _ = env.step(torch.zeros(NUM_ENVS, env.num_actions))
+    critic = obs["critic"][:, -6:]
+    heights, air_time, force = critic[:, 0:2], critic[:, 2:4], critic[:, 4:6] * 100.0
+    weight = g1.TOTAL_MASS * 9.81
+    np.testing.assert_allclose(force.sum(dim=1).numpy(), weight, rtol=0.1)
+    assert (air_time == 0).all()
+    assert heights.abs().max() < 0.01
+    sensor = unwrapped.scene.sensors["feet_contact"]
+    assert sensor.body_names == g1.FOOT_BODIES
 
 
 def test_actions_drive_the_joints_in_unitree_order(env) -> None:

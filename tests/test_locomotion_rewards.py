@@ -87,3 +87,118 @@ def test_standing_success_needs_the_time_limit_no_fall_and_the_height() -> None:
     env = _env(height=[0.75, 0.70, 0.75, 0.75], terminated=[False, False, True, False],
                time_outs=[True, True, True, False])
     assert success(env).tolist() == [True, False, False, False]
+
+
+# --- foot terms ---------------------------------------------------------------------------------------------------
+
+SOLE = 0.03
+FEET = SceneEntityCfg("robot")
+FEET.body_ids = [1, 2]
+FEET_SENSOR = SceneEntityCfg("feet")
+FEET_SENSOR.body_ids = [0, 1]
+
+
+class _Array(SimpleNamespace):
+    """Isaac Lab 3 data fields are warp arrays with a ``.torch`` view."""
+
+    def __init__(self, values):
+        super().__init__(torch=torch.as_tensor(values, dtype=torch.float32))
+
+
+def _feet_env(*, foot_z, foot_vel_xy, contact_time, landed=None, force=None, command=(0.5, 0.0, 0.0)):
+    """One env per row; body 0 is the pelvis, bodies 1 and 2 the feet (the sensor's 0 and 1)."""
+    n = len(foot_z)
+    body_pos = [[[0.0, 0.0, 0.75], [0.0, 0.1, z[0] + SOLE], [0.0, -0.1, z[1] + SOLE]] for z in foot_z]
+    body_vel = [[[0.0, 0.0, 0.0], [*v[0], 0.0], [*v[1], 0.0]] for v in foot_vel_xy]
+    data = SimpleNamespace(body_pos_w=_Array(body_pos), body_lin_vel_w=_Array(body_vel))
+    landed = [[False, False]] * n if landed is None else landed
+    sensor = SimpleNamespace(
+        data=SimpleNamespace(current_contact_time=_Array(contact_time),
+                             net_forces_w=_Array([[[0.0, 0.0, f] for f in row] for row in (force or [[0, 0]] * n)])),
+        compute_first_contact=lambda dt: SimpleNamespace(torch=torch.tensor(landed, dtype=torch.float32)))
+    scene = _Scene(data, torch.zeros(n, 3))
+    scene.sensors = {"feet": sensor}
+    commands = torch.tensor([command] * n)
+    return SimpleNamespace(scene=scene, step_dt=0.02,
+                           command_manager=SimpleNamespace(get_command=lambda name: commands))
+
+
+def test_moving_command_gates_on_linear_plus_yaw_speed() -> None:
+    for command, moving in [((0.0, 0.0, 0.0), 0.0), ((0.03, 0.0, 0.0), 0.0), ((0.0, 0.0, 0.2), 1.0),
+                            ((0.3, -0.4, 0.0), 1.0)]:
+        env = _feet_env(foot_z=[[0, 0]], foot_vel_xy=[[[0, 0], [0, 0]]], contact_time=[[1, 1]], command=command)
+        assert mdp.moving_command(env, "base_velocity", 0.05).item() == moving
+
+
+def test_foot_clearance_costs_the_height_error_times_the_foot_speed() -> None:
+    env = _feet_env(foot_z=[[0.1, 0.0], [0.04, 0.0], [0.04, 0.0]],
+                    foot_vel_xy=[[[1.0, 0.0], [0.0, 0.0]], [[0.6, 0.8], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]],
+                    contact_time=[[0, 1]] * 3)
+    cost = mdp.foot_clearance(env, 0.1, SOLE, "base_velocity", 0.05, FEET)
+    # Swinging at the target: free. 6 cm low at 1 m/s: 0.06, plus the planted foot 0.1 low at rest: 0.
+    torch.testing.assert_close(cost, torch.tensor([0.0, 0.06, 0.0]))
+    still = _feet_env(foot_z=[[0.04, 0.0]], foot_vel_xy=[[[0.6, 0.8], [0.0, 0.0]]], contact_time=[[0, 1]],
+                      command=(0.0, 0.0, 0.0))
+    assert mdp.foot_clearance(still, 0.1, SOLE, "base_velocity", 0.05, FEET).item() == 0.0, "standing: no cost"
+
+
+def test_foot_slip_costs_squared_speed_of_feet_on_the_ground_only() -> None:
+    env = _feet_env(foot_z=[[0, 0]] * 2, foot_vel_xy=[[[0.3, 0.4], [0.1, 0.0]]] * 2,
+                    contact_time=[[0.2, 0.0], [0.0, 0.0]])
+    torch.testing.assert_close(mdp.foot_slip(env, "base_velocity", 0.05, FEET_SENSOR, FEET),
+                               torch.tensor([0.25, 0.0]))
+
+
+def test_soft_landing_costs_the_force_of_feet_that_just_touched_down() -> None:
+    env = _feet_env(foot_z=[[0, 0]] * 2, foot_vel_xy=[[[0, 0], [0, 0]]] * 2, contact_time=[[0.02, 0.5]] * 2,
+                    landed=[[True, False], [False, False]], force=[[400.0, 300.0], [400.0, 300.0]])
+    torch.testing.assert_close(mdp.soft_landing(env, "base_velocity", 0.05, FEET_SENSOR), torch.tensor([400.0, 0.0]))
+
+
+def test_swing_height_costs_the_peak_of_the_swing_that_just_ended() -> None:
+    term = mdp.foot_swing_height.__new__(mdp.foot_swing_height)
+    term.peak = None
+    params = dict(target_height=0.1, sole_height=SOLE, command_name="base_velocity", command_threshold=0.05,
+                  sensor_cfg=FEET_SENSOR, asset_cfg=FEET)
+    swing = [0.02, 0.05, 0.08, 0.06, 0.01]  # the left foot's swing, peaking at 8 cm; the right foot stays down
+    for z in swing:
+        env = _feet_env(foot_z=[[z, 0.0]], foot_vel_xy=[[[0, 0], [0, 0]]], contact_time=[[0.0, 1.0]])
+        assert term(env, **params).item() == 0.0, "no cost while the foot is in the air"
+    landing = _feet_env(foot_z=[[0.0, 0.0]], foot_vel_xy=[[[0, 0], [0, 0]]], contact_time=[[0.02, 1.0]],
+                        landed=[[True, False]])
+    assert term(landing, **params).item() == pytest.approx((0.08 / 0.1 - 1) ** 2)
+    assert term.peak.tolist() == [[0.0, 0.0]], "the next swing starts from zero"
+
+
+def test_command_curriculum_widens_the_ranges_from_a_quarter_as_episodes_survive() -> None:
+    ranges = SimpleNamespace(lin_vel_x=(-1.0, 1.0), lin_vel_y=(-0.5, 0.5), ang_vel_z=(-0.5, 0.5))
+    command = SimpleNamespace(cfg=SimpleNamespace(ranges=ranges))
+    env = SimpleNamespace(command_manager=SimpleNamespace(get_term=lambda name: command), num_envs=4,
+                          device="cpu", episode_length_buf=torch.full((4,), 1000), common_step_counter=1000)
+    curriculum = mdp.command_curriculum(SimpleNamespace(params={}), env)
+    assert (ranges.lin_vel_x, ranges.lin_vel_y, ranges.ang_vel_z) == ((-0.25, 0.25), (-0.125, 0.125), (-0.125, 0.125))
+    window = dict(window=4, raise_above=0.7, lower_below=0.4, step=0.5)
+    env.reset_time_outs, env.reset_terminated = torch.ones(4, dtype=torch.bool), torch.zeros(4, dtype=torch.bool)
+    curriculum(env, None, **window)
+    assert curriculum.level == 0.5 and ranges.lin_vel_x == pytest.approx((-0.625, 0.625)), "all survived: wider"
+    env.reset_time_outs, env.reset_terminated = torch.zeros(4, dtype=torch.bool), torch.ones(4, dtype=torch.bool)
+    env.episode_length_buf, env.common_step_counter = torch.full((4,), 20), 1020
+    curriculum(env, None, **window)
+    assert curriculum.level == 0.0 and ranges.ang_vel_z == pytest.approx((-0.125, 0.125)), "all fell: narrower"
+
+
+def test_success_window_counts_only_whole_episodes() -> None:
+    """rsl_rl starts training with random episode lengths: a time-out after 300 of a recorded 1000 steps is not a
+    survived episode."""
+    ranges = SimpleNamespace(lin_vel_x=(-1.0, 1.0), lin_vel_y=(-1.0, 1.0), ang_vel_z=(-1.0, 1.0))
+    command = SimpleNamespace(cfg=SimpleNamespace(ranges=ranges))
+    env = SimpleNamespace(command_manager=SimpleNamespace(get_term=lambda name: command), num_envs=4,
+                          device="cpu", episode_length_buf=torch.full((4,), 1000), common_step_counter=300,
+                          reset_time_outs=torch.ones(4, dtype=torch.bool),
+                          reset_terminated=torch.zeros(4, dtype=torch.bool))
+    curriculum = mdp.command_curriculum(SimpleNamespace(params={}), env)
+    curriculum(env, None, window=4, raise_above=0.7, lower_below=0.4, step=0.5)
+    assert curriculum.episodes == 0 and curriculum.level == 0.0
+    env.common_step_counter = 1300  # the next episodes began at step 300 and lived their 1000 steps
+    curriculum(env, None, window=4, raise_above=0.7, lower_below=0.4, step=0.5)
+    assert curriculum.level == 0.5

@@ -50,6 +50,10 @@ G1_MJCF = ASSETS_DIR / "g1" / "g1.xml"
 ROOT_BODY = "pelvis"
 """The floating base: the IMU sits here."""
 FOOT_BODIES = ["left_ankle_roll_link", "right_ankle_roll_link"]
+FOOT_BODY_REGEX = "(left|right)_ankle_roll_link"
+SOLE_HEIGHT = 0.035
+"""Height of a foot body's origin with the sole flat on the ground, m: the MJCF's foot capsules lie 0.025 m
+below it with radius 0.01."""
 TOTAL_MASS = 33.341142
 """Sum of the MJCF's body masses, kg (Unitree states ~35 kg for the robot with batteries and hands)."""
 
@@ -171,19 +175,37 @@ def position_limits() -> dict[str, tuple[float, float]]:
     return {name: ranges[name] for name in JOINT_NAMES}
 
 
-def joint_specs() -> list[JointSpec]:
-    """All 29 joints as the manifest states them, in Unitree's motor order."""
+def _hold_gains(name: str) -> tuple[float, float]:
+    if name.startswith("waist"):
+        return 200.0, 5.0
+    return (20.0, 0.5) if "wrist" in name else (40.0, 1.0)
+
+
+HOLD_GAINS = {name: _hold_gains(name) for name in JOINT_NAMES if name not in LEG_JOINT_NAMES}
+"""(kp, kd) that hold waist and arms still when no policy drives them: unitree_rl_gym's deploy gains, the ones
+``hardware_configs/unitree_g1.yaml`` sends. mjlab's gains are for joints the policy moves: at its waist pitch kp of
+28.5 N·m/rad the torso slumps 0.27 rad forward under its own weight and the G1 falls on its face in 1.3 s."""
+
+
+def _gains(joint: _Joint, held: frozenset[str]) -> tuple[float, float]:
+    return HOLD_GAINS[joint.name] if joint.name in held else (stiffness(joint), damping(joint))
+
+
+def joint_specs(held: frozenset[str] = frozenset()) -> list[JointSpec]:
+    """All 29 joints as the manifest states them, in Unitree's motor order; ``held`` joints with :data:`HOLD_GAINS`."""
     limits = position_limits()
     return [JointSpec(name=j.name, default_position=DEFAULT_POSE[j.name], position_limits=limits[j.name],
-                      velocity_limit=j.motor.velocity_limit, effort_limit=effort_limit(j), stiffness=stiffness(j),
-                      damping=damping(j)) for j in JOINTS]
+                      velocity_limit=j.motor.velocity_limit, effort_limit=effort_limit(j),
+                      stiffness=_gains(j, held)[0], damping=_gains(j, held)[1]) for j in JOINTS]
 
 
-def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_HEIGHT + 0.02):
+def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_HEIGHT + 0.02,
+           held: frozenset[str] = frozenset()):
     """Isaac Lab ArticulationCfg for the local G1: floating pelvis ``height`` m up, implicit PD drives on all joints.
 
-    Gains, armature and torque limits are mjlab's (module docstring); the motor speed limits are stated for
-    rewards and the manifest but not enforced by the solver, as in mjlab.
+    Gains, armature and torque limits are mjlab's (module docstring), except for the ``held`` joints (no policy
+    drives them), which get :data:`HOLD_GAINS`; the motor speed limits are stated for rewards and the manifest but
+    not enforced by the solver, as in mjlab.
     """
     import isaaclab.sim as sim_utils
     from isaaclab.actuators import ImplicitActuatorCfg
@@ -202,8 +224,8 @@ def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_
         actuators={
             "joints": ImplicitActuatorCfg(
                 joint_names_expr=[".*"],
-                stiffness={j.name: stiffness(j) for j in JOINTS},
-                damping={j.name: damping(j) for j in JOINTS},
+                stiffness={j.name: _gains(j, held)[0] for j in JOINTS},
+                damping={j.name: _gains(j, held)[1] for j in JOINTS},
                 armature={j.name: armature(j) for j in JOINTS},
                 joint_effort_limit={j.name: effort_limit(j) for j in JOINTS},
                 actuator_velocity_limit={j.name: j.motor.velocity_limit for j in JOINTS},

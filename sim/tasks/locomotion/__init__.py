@@ -12,12 +12,13 @@ if TYPE_CHECKING:
 
 
 def env_factories(robot_cfg: Callable[[], Any], robot: Callable[[], Any], interface: PolicyInterface,
-                  variant: Callable[[Any], Any] | None = None, success: Callable[[], Callable] | None = None
+                  variant: Callable[[Any, EnvOptions], Any] | None = None,
+                  success: Callable[[], Callable] | None = None
                   ) -> tuple[Callable[[EnvOptions], Any], Callable[[EnvOptions], Any]]:
     """A locomotion task's ``make_gym_env`` and ``make_env`` for one robot (its ArticulationCfg and its
     LocomotionRobot settings) and its policy ``interface``, which ``make_env`` checks the env against. ``variant``
-    edits the config in place (e.g. ``env_cfg.make_standing``); ``success`` returns the success term (default: the
-    episode survived). Isaac Lab is imported when an env is made, not when the task is listed."""
+    edits the config in place for the options (e.g. ``env_cfg.make_standing``); ``success`` returns the success term
+    (default: the episode survived). Isaac Lab is imported when an env is made, not when the task is listed."""
 
     def make_gym_env(opts: EnvOptions) -> Any:
         from isaaclab.envs import ManagerBasedRLEnv
@@ -26,7 +27,7 @@ def env_factories(robot_cfg: Callable[[], Any], robot: Callable[[], Any], interf
 
         cfg = make_locomotion_env_cfg(opts, robot_cfg=robot_cfg(), robot=robot())
         if variant is not None:
-            variant(cfg)
+            variant(cfg, opts)
         return ManagerBasedRLEnv(cfg)
 
     def make_env(opts: EnvOptions) -> Any:

@@ -19,15 +19,18 @@ download. One episode lasts :data:`EPISODE_LENGTH_S` unless the robot falls (bas
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import isaaclab.envs.mdp as mdp
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg, AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnvCfg
-from isaaclab.managers import EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg
+from isaaclab.managers import CurriculumTermCfg, EventTermCfg, ObservationGroupCfg, ObservationTermCfg, RewardTermCfg
+from isaaclab.managers import SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg
 from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.sensors import ContactSensorCfg
 from isaaclab.utils import configclass
 from isaaclab.utils.noise import UniformNoiseCfg
 from isaaclab_tasks.core.velocity.mdp.rewards import track_ang_vel_z_world_exp, track_lin_vel_xy_yaw_frame_exp
@@ -69,6 +72,12 @@ class LocomotionRobot:
     """Sideways velocity command range, m/s."""
     ang_vel_z: tuple[float, float] = (0.0, 0.0)
     """Yaw-rate command range, rad/s."""
+    foot_bodies: str | None = None
+    """Regex of the foot bodies, each ending in a sole: the feet contact sensor and the foot terms need them."""
+    sole_height: float = 0.0
+    """Height of a foot body's origin above flat ground with its sole flat on it, m."""
+    torso_body: str | None = None
+    """The body whose centre of mass the velocity recipe randomises (mjlab: the torso)."""
 
 
 @configclass
@@ -84,6 +93,8 @@ class LocomotionSceneCfg(InteractiveSceneCfg):
         ),
     )
     robot: ArticulationCfg = None  # type: ignore[assignment]
+    feet_contact: ContactSensorCfg | None = None
+    """Feet against anything, with air time: made for robots that name their :attr:`LocomotionRobot.foot_bodies`."""
 
 
 @configclass
@@ -168,6 +179,11 @@ class RewardsCfg:
     base_height_kernel = RewardTermCfg(func=locomotion_mdp.base_height_kernel, weight=0.0,
                                        params={"target_height": 0.0, "std": 0.05})
     body_ang_vel_xy = RewardTermCfg(func=mdp.ang_vel_xy_l2, weight=0.0)
+    foot_clearance = None
+    """The foot terms need a feet contact sensor: set by :func:`make_velocity_recipe`."""
+    foot_swing_height = None
+    foot_slip = None
+    soft_landing = None
 
 
 @configclass
@@ -185,6 +201,28 @@ class EventsCfg:
                                 params={"position_range": (-0.05, 0.05), "velocity_range": (0.0, 0.0)})
     push = None
     """Set by a variant that pushes the robot (:func:`make_standing`)."""
+    assist = None
+    """The standing curriculum's training wheels (:func:`make_standing`, training only)."""
+    foot_friction = None
+    """Domain randomisation of the velocity recipe (:func:`make_velocity_recipe`)."""
+    torso_com = None
+
+
+@configclass
+class StandingCurriculumCfg:
+    """Training only (``EnvOptions.curriculum``): evaluation and play see no assist and full pushes. A window is
+    about half the envs' episodes; five raises take the assist away, five more bring the pushes to full."""
+
+    standing = CurriculumTermCfg(func=locomotion_mdp.standing_curriculum,
+                                 params={"window": 32, "raise_above": 0.6, "lower_below": 0.3, "step": 0.1})
+
+
+@configclass
+class CommandCurriculumCfg:
+    """Training only: the command ranges widen from a quarter to full as episodes survive."""
+
+    commands = CurriculumTermCfg(func=locomotion_mdp.command_curriculum,
+                                 params={"window": 64, "raise_above": 0.7, "lower_below": 0.4, "step": 0.125})
 
 
 @configclass
@@ -196,6 +234,7 @@ class LocomotionEnvCfg(ManagerBasedRLEnvCfg):
     rewards: RewardsCfg = RewardsCfg()
     terminations: TerminationsCfg = TerminationsCfg()
     events: EventsCfg = EventsCfg()
+    curriculum: StandingCurriculumCfg | CommandCurriculumCfg | None = None
 
 
 def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, robot: LocomotionRobot
@@ -222,12 +261,15 @@ def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, rob
     return cfg
 
 
-def make_standing(cfg: LocomotionEnvCfg, *, nominal_height: float, push_mps: float = 0.5,
-                  push_interval_s: tuple[float, float] = (1.0, 3.0)) -> LocomotionEnvCfg:
+def make_standing(cfg: LocomotionEnvCfg, opts: EnvOptions, *, nominal_height: float, assist: tuple[float, float],
+                  push_mps: float = 0.5, push_interval_s: tuple[float, float] = (1.0, 3.0)) -> LocomotionEnvCfg:
     """The standing variant of a locomotion config, in place: every env is told to stand (zero command), episodes
     last :data:`STANDING_EPISODE_LENGTH_S`, the base is pushed (its planar velocity set to a uniform draw in
     ±``push_mps``, mjlab's G1 pushes) every ``push_interval_s``, and mjlab's positive kernels pay for an upright
-    base, the default posture and the ``nominal_height``. A fall costs what Isaac Lab's G1 charges (-200 x dt)."""
+    base, the default posture and the ``nominal_height``. A fall costs what Isaac Lab's G1 charges (-200 x dt).
+    With ``opts.curriculum`` (training) the robot starts held up by ``assist`` (:func:`mdp.upright_assist`'s
+    stiffness N/m and damping N·s/m), which fades with survival before the
+    pushes grow (:class:`StandingCurriculumCfg`)."""
     cfg.episode_length_s = STANDING_EPISODE_LENGTH_S
     command = cfg.commands.base_velocity
     command.rel_standing_envs = 1.0
@@ -237,6 +279,11 @@ def make_standing(cfg: LocomotionEnvCfg, *, nominal_height: float, push_mps: flo
     cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval",
                                    interval_range_s=push_interval_s,
                                    params={"velocity_range": {"x": (-push_mps, push_mps), "y": (-push_mps, push_mps)}})
+    if opts.curriculum:
+        cfg.events.assist = EventTermCfg(func=locomotion_mdp.upright_assist, mode="interval",
+                                         interval_range_s=(0.0, 0.0), is_global_time=True,
+                                         params={"stiffness": assist[0], "damping": assist[1]})
+        cfg.curriculum = StandingCurriculumCfg()
     rewards = cfg.rewards
     rewards.upright_kernel.weight = 1.0
     rewards.posture_kernel.weight = 1.0
@@ -247,4 +294,89 @@ def make_standing(cfg: LocomotionEnvCfg, *, nominal_height: float, push_mps: flo
     rewards.alive.weight = 0.0
     rewards.action_rate.weight = -0.1
     rewards.torques.weight = -1.5e-7
+    return cfg
+
+
+VELOCITY_EPISODE_LENGTH_S = 20.0
+"""Episodes of the velocity recipe: the anchors' 20 s."""
+POSTURE_STD_WALKING = {r".*hip_pitch.*": 0.3, r".*hip_roll.*": 0.15, r".*hip_yaw.*": 0.15, r".*knee.*": 0.35,
+                       r".*ankle_pitch.*": 0.25, r".*ankle_roll.*": 0.1, r".*waist_yaw.*": 0.2,
+                       r".*waist_roll.*": 0.08, r".*waist_pitch.*": 0.1, r".*shoulder_pitch.*": 0.15,
+                       r".*shoulder_roll.*": 0.15, r".*shoulder_yaw.*": 0.1, r".*elbow.*": 0.15, r".*wrist.*": 0.3}
+"""mjlab 1.6's G1 posture widths while walking, rad (standing: 0.05 everywhere)."""
+POSTURE_STD_RUNNING = {r".*hip_pitch.*": 0.5, r".*hip_roll.*": 0.2, r".*hip_yaw.*": 0.2, r".*knee.*": 0.6,
+                       r".*ankle_pitch.*": 0.35, r".*ankle_roll.*": 0.15, r".*waist_yaw.*": 0.3,
+                       r".*waist_roll.*": 0.08, r".*waist_pitch.*": 0.2, r".*shoulder_pitch.*": 0.5,
+                       r".*shoulder_roll.*": 0.2, r".*shoulder_yaw.*": 0.15, r".*elbow.*": 0.35, r".*wrist.*": 0.3}
+
+
+def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: LocomotionRobot) -> LocomotionEnvCfg:
+    """mjlab 1.6's velocity task, in place, for a robot that names its feet: the tracking kernels (2 + 2), upright
+    and speed-dependent posture kernels (1 + 1), action rate, joint limits, body angular velocity, foot clearance,
+    swing height, slip and soft landing on a feet contact sensor; heading commands with a standing share,
+    resampled every 3-8 s, their ranges widening in training (:class:`CommandCurriculumCfg`); 20 s episodes;
+    pushes every 1-3 s, foot friction 0.3-1.2, encoder bias ±0.015 rad and torso centre of mass ±2.5 cm; a critic
+    that also sees foot heights, air times and contact forces. mjlab has no alive, fall or torque terms."""
+    if robot.foot_bodies is None or robot.torso_body is None:
+        raise ValueError("make_velocity_recipe: the robot must name its foot_bodies and torso_body")
+    cfg.episode_length_s = VELOCITY_EPISODE_LENGTH_S
+    cfg.scene.feet_contact = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*" + robot.foot_bodies,
+                                              track_air_time=True, history_length=3)
+    feet = SceneEntityCfg("robot", body_names=robot.foot_bodies)
+    feet_sensor = SceneEntityCfg("feet_contact", body_names=robot.foot_bodies)
+    gate = {"command_name": COMMAND_NAME, "command_threshold": 0.05}
+
+    command = cfg.commands.base_velocity
+    command.resampling_time_range = (3.0, 8.0)
+    command.rel_standing_envs = 0.1
+    command.heading_command = True
+    command.rel_heading_envs = 0.3
+    command.heading_control_stiffness = 0.5
+    command.ranges.heading = (-math.pi, math.pi)
+
+    rewards = cfg.rewards
+    rewards.track_lin_vel_xy.weight = 2.0
+    rewards.track_ang_vel_z.weight = 2.0
+    rewards.track_ang_vel_z.params["std"] = math.sqrt(0.5)
+    rewards.upright_kernel.weight = 1.0
+    rewards.upright_kernel.params["std"] = math.sqrt(0.2)
+    rewards.posture_kernel = RewardTermCfg(func=locomotion_mdp.speed_posture_kernel, weight=1.0, params={
+        "std_standing": {".*": 0.05}, "std_walking": POSTURE_STD_WALKING, "std_running": POSTURE_STD_RUNNING,
+        "command_name": COMMAND_NAME})
+    rewards.action_rate.weight = -0.1
+    rewards.joint_limits.weight = -1.0
+    rewards.body_ang_vel_xy.weight = -0.05
+    rewards.alive = rewards.fallen = rewards.upright = rewards.lin_vel_z = rewards.torques = None
+    rewards.base_height_kernel = None
+    rewards.foot_clearance = RewardTermCfg(func=locomotion_mdp.foot_clearance, weight=-2.0, params={
+        "target_height": 0.1, "sole_height": robot.sole_height, "asset_cfg": feet, **gate})
+    rewards.foot_swing_height = RewardTermCfg(func=locomotion_mdp.foot_swing_height, weight=-0.25, params={
+        "target_height": 0.1, "sole_height": robot.sole_height, "sensor_cfg": feet_sensor, "asset_cfg": feet, **gate})
+    rewards.foot_slip = RewardTermCfg(func=locomotion_mdp.foot_slip, weight=-0.1,
+                                      params={"sensor_cfg": feet_sensor, "asset_cfg": feet, **gate})
+    rewards.soft_landing = RewardTermCfg(func=locomotion_mdp.soft_landing, weight=-1e-5,
+                                         params={"sensor_cfg": feet_sensor, **gate})
+
+    cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
+                                   params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5),
+                                                              "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
+                                                              "yaw": (-0.78, 0.78)}})
+    cfg.events.foot_friction = EventTermCfg(func=mdp.randomize_rigid_body_material, mode="startup", params={
+        "asset_cfg": feet, "static_friction_range": (0.3, 1.2), "dynamic_friction_range": (0.3, 1.2),
+        "restitution_range": (0.0, 0.0), "num_buckets": 64})
+    cfg.events.torso_com = EventTermCfg(func=mdp.randomize_rigid_body_com, mode="startup", params={
+        "asset_cfg": SceneEntityCfg("robot", body_names=robot.torso_body),
+        "com_range": {"x": (-0.025, 0.025), "y": (-0.025, 0.025), "z": (-0.03, 0.03)}})
+    policy = cfg.observations.policy
+    policy.joint_pos = ObservationTermCfg(func=locomotion_mdp.joint_pos_with_encoder_bias, params={"bias": 0.015},
+                                          noise=policy.joint_pos.noise)
+
+    critic = cfg.observations.critic
+    critic.foot_height = ObservationTermCfg(func=locomotion_mdp.foot_heights,
+                                            params={"sole_height": robot.sole_height, "asset_cfg": feet})
+    critic.feet_air_time = ObservationTermCfg(func=locomotion_mdp.feet_air_time, params={"sensor_cfg": feet_sensor})
+    critic.feet_contact_force = ObservationTermCfg(func=locomotion_mdp.feet_contact_force,
+                                                   params={"sensor_cfg": feet_sensor})
+    if opts.curriculum:
+        cfg.curriculum = CommandCurriculumCfg()
     return cfg

@@ -17,6 +17,7 @@ from isaaclab.utils.math import (combine_frame_transforms, quat_apply, quat_from
 
 from robot_ac.contract.tactile import TactilePreprocessing
 from sim.robots import franka
+from sim.tasks.curriculum import SuccessWindowCurriculum, env_indices
 from sim.tactile.preprocessing import preprocess_torch
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class fixture_position_estimate(ManagerTermBase):
         self.error = torch.zeros(env.num_envs, 3, device=env.device)
 
     def reset(self, env_ids=None) -> None:
-        ids = _env_indices(self._env, env_ids)
+        ids = env_indices(self._env, env_ids)
         count = len(ids)
         bound = self.cfg.params["error"]
         self.error[ids, :2] = sample_uniform(-bound, bound, (count, 2), self.device)
@@ -152,7 +153,7 @@ class tactile_images(ManagerTermBase):
         self.gains = torch.ones(env.num_envs, len(self.sensors), 3, 1, 1, device=env.device)
 
     def reset(self, env_ids=None) -> None:
-        ids = _env_indices(self._env, env_ids)
+        ids = env_indices(self._env, env_ids)
         count = len(ids)
         # A camera's overall brightness and each channel's gain vary between sensors and with lighting.
         low, high = self.gain_range
@@ -248,12 +249,6 @@ def task_success(env: ManagerBasedRLEnv) -> torch.Tensor:
 
 # --- resets -------------------------------------------------------------------------------------------------------
 
-def _env_indices(env: ManagerBasedRLEnv, env_ids) -> torch.Tensor:
-    if env_ids is None or isinstance(env_ids, slice):
-        return torch.arange(env.num_envs, device=env.device)
-    return torch.as_tensor(env_ids, device=env.device)
-
-
 def _lerp(easy: torch.Tensor | float, hard: torch.Tensor | float, level: float):
     return easy + (hard - easy) * level
 
@@ -268,7 +263,7 @@ def reset_fixture(env: ManagerBasedRLEnv, env_ids: torch.Tensor, nominal: tuple[
     peg is, and its walls' top ``easy_clearance`` below the peg's bottom (negative: the peg starts that far inside,
     IndustReal's start); in between, every quantity is interpolated linearly.
     """
-    env_ids = _env_indices(env, env_ids)
+    env_ids = env_indices(env, env_ids)
     count = len(env_ids)
     pos = torch.tensor(nominal, device=env.device).repeat(count, 1) + env.scene.env_origins[env_ids]
     yaw = sample_uniform(-yaw_range, yaw_range, (count,), env.device)
@@ -299,7 +294,7 @@ def reset_peg_in_hand(env: ManagerBasedRLEnv, env_ids: torch.Tensor, peg_side: f
     closed position) sets the grip force through the finger drives' stiffness.
     """
     robot = env.scene["robot"]
-    env_ids = _env_indices(env, env_ids)
+    env_ids = env_indices(env, env_ids)
     count = len(env_ids)
     joint_pos = robot.data.default_joint_pos.torch[env_ids].clone()
     fingers = [robot.joint_names.index(name) for name in franka.JOINT_NAMES[7:]]
@@ -325,50 +320,19 @@ def reset_peg_in_hand(env: ManagerBasedRLEnv, env_ids: torch.Tensor, peg_side: f
 
 # --- curriculum ---------------------------------------------------------------------------------------------------
 
-class start_curriculum(ManagerTermBase):
-    """IndustReal's start curriculum as one difficulty level in [0, 1] for every env: 0 starts the peg partly
-    inserted (or just above the plate), aligned with the hole and untilted in hand; 1 is the task as evaluated
-    (:func:`reset_fixture`'s offsets, the full in-hand tilt). Every ``window`` finished episodes the level rises by
-    ``step`` if more than ``raise_above`` of them succeeded and falls by ``step`` below ``lower_below``.
-
-    :meth:`state` / :meth:`load_state` carry the level and the open window into checkpoints, so a resumed run goes on
-    where it stopped; the curriculum manager logs the level (``Curriculum/start/level``) and the window's success.
-    """
+class start_curriculum(SuccessWindowCurriculum):
+    """IndustReal's start curriculum (:class:`sim.tasks.curriculum.SuccessWindowCurriculum`): level 0 starts the peg
+    partly inserted (or just above the plate), aligned with the hole and untilted in hand; 1 is the task as evaluated
+    (:func:`reset_fixture`'s offsets, the full in-hand tilt). Success is :func:`task_success`."""
 
     def __init__(self, cfg, env: ManagerBasedRLEnv):
         super().__init__(cfg, env)
-        self.level = 0.0
-        self.successes = 0
-        self.episodes = 0
-        self.window_success = float("nan")
         self.full_tilt = float(env.event_manager.get_term_cfg("reset_peg_in_hand").params["tilt_range"])
-        self._apply(env)
+        self.apply(env)
 
-    def _apply(self, env: ManagerBasedRLEnv) -> None:
+    def succeeded(self, env: ManagerBasedRLEnv) -> torch.Tensor:
+        return task_success(env)
+
+    def apply(self, env: ManagerBasedRLEnv) -> None:
         env.event_manager.get_term_cfg("reset_fixture").params["level"] = self.level
         env.event_manager.get_term_cfg("reset_peg_in_hand").params["tilt_range"] = self.level * self.full_tilt
-
-    def state(self) -> dict[str, float | int]:
-        return {"level": self.level, "successes": self.successes, "episodes": self.episodes}
-
-    def load_state(self, state: dict[str, float | int]) -> None:
-        self.level = float(state["level"])
-        self.successes, self.episodes = int(state["successes"]), int(state["episodes"])
-        self._apply(self._env)
-
-    def __call__(self, env: ManagerBasedRLEnv, env_ids, window: int, raise_above: float, lower_below: float,
-                 step: float) -> dict[str, float]:
-        ids = _env_indices(env, env_ids)
-        ended = ids[env.episode_length_buf[ids] > 0]  # the resets at start-up end no episode
-        if len(ended):
-            self.successes += int(task_success(env)[ended].sum())
-            self.episodes += len(ended)
-        if self.episodes >= window:
-            self.window_success = self.successes / self.episodes
-            if self.window_success > raise_above:
-                self.level = min(1.0, self.level + step)
-            elif self.window_success < lower_below:
-                self.level = max(0.0, self.level - step)
-            self.successes = self.episodes = 0
-            self._apply(env)
-        return {"level": self.level, "window_success": self.window_success}

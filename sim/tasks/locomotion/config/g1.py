@@ -1,11 +1,15 @@
 """``g1-velocity``: the Unitree G1 (29 DoF) tracks a commanded planar velocity on flat ground, joint-position actions.
 
-The shared locomotion task (``sim.tasks.locomotion.env_cfg``) with the G1 of ``sim.robots.g1``: mjlab's motor
-gains, armature, torque limits, per-joint action scales and knees-bent default pose, and mjlab's flat G1 command
-ranges (vx, vy in [-1, 1] m/s, yaw rate in [-0.5, 0.5] rad/s; 10 % of the envs are told to stand). The policy reads
-what a real G1 measures (the pelvis IMU's gyro and orientation, joint encoders) plus the command and its previous
-action; its joints, default pose and action order are those of ``hardware_configs/unitree_g1.yaml``, 50 Hz. The
-shared 1/150 s physics step suits the G1 (its geoms' contact time constant, ``solref`` 0.02 s, spans 3 steps).
+The shared locomotion task (``sim.tasks.locomotion.env_cfg``) with the G1 of ``sim.robots.g1`` (mjlab's motor gains,
+armature, torque limits, per-joint action scales and knees-bent default pose) on mjlab 1.6's velocity recipe
+(``make_velocity_recipe``: its kernels and foot terms, heading commands over vx, vy in [-1, 1] m/s and yaw rate in
+[-0.5, 0.5] rad/s with 10 % standing, pushes, friction, encoder-bias and centre-of-mass randomisation, 20 s
+episodes, a critic that sees the feet). The policy reads what a real G1 measures (the pelvis IMU's gyro and
+orientation, joint encoders) plus the command and its previous action; its joints, default pose and action order
+are those of ``hardware_configs/unitree_g1.yaml``, 50 Hz. The shared 1/150 s physics step suits the G1 (its geoms'
+contact time constant, ``solref`` 0.02 s, spans 3 steps).
+
+``g1-stand``: the same robot and interface with a zero command, legs driven and waist and arms held.
 """
 
 from __future__ import annotations
@@ -36,14 +40,15 @@ def _robot():
 
     return LocomotionRobot(action_scale=dict(g1.ACTION_SCALE), min_base_height=MIN_BASE_HEIGHT,
                            max_tilt_rad=MAX_TILT_RAD, njmax=NJMAX, nconmax=NCONMAX, lin_vel_x=(-1.0, 1.0),
-                           lin_vel_y=(-1.0, 1.0), ang_vel_z=(-0.5, 0.5))
+                           lin_vel_y=(-1.0, 1.0), ang_vel_z=(-0.5, 0.5), foot_bodies=g1.FOOT_BODY_REGEX,
+                           sole_height=g1.SOLE_HEIGHT, torso_body="torso_link")
 
 
-def _interface(task: str, action_scale: dict[str, float]) -> PolicyInterface:
+def _interface(task: str, action_scale: dict[str, float], held: frozenset[str] = frozenset()) -> PolicyInterface:
     return PolicyInterface(
         task=task,
         robot="unitree_g1",
-        joints=g1.joint_specs(),
+        joints=g1.joint_specs(held),
         control_period_s=CONTROL_PERIOD_S,
         observations=[
             ObservationTerm(name="base_ang_vel", size=3, source="imu", quantity="angular_velocity",
@@ -70,7 +75,15 @@ def _interface(task: str, action_scale: dict[str, float]) -> PolicyInterface:
 INTERFACE = _interface("g1-velocity", g1.ACTION_SCALE)
 
 
-_make_gym_env, _make_env = env_factories(g1.g1_cfg, _robot, INTERFACE)
+def _velocity_recipe(cfg, opts):
+    from sim.tasks.locomotion.env_cfg import make_velocity_recipe
+
+    return make_velocity_recipe(cfg, opts, _robot())
+
+
+_make_gym_env, _make_env = env_factories(g1.g1_cfg, _robot, INTERFACE, _velocity_recipe)
+_make_plain_gym_env, _make_plain_env = env_factories(g1.g1_cfg, _robot, INTERFACE)
+"""g1-velocity as it was before mjlab's recipe: ``bench envs --baseline`` measures the recipe's cost against it."""
 
 
 G1_VELOCITY_TASK = TaskSpec(
@@ -81,28 +94,39 @@ G1_VELOCITY_TASK = TaskSpec(
     interface=INTERFACE,
     make_env=_make_env,
     make_gym_env=_make_gym_env,
+    make_baseline_env=_make_plain_env,
     ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
                   entropy_coef=0.01),
     max_iterations=3000,
     num_envs=64,
-    success_metric="episode reaches its 10 s time limit without falling (pelvis above 0.45 m, tilt under 70°)",
+    success_metric="episode reaches its 20 s time limit without falling (pelvis above 0.45 m, tilt under 70°)",
 )
 
 
 STAND_TOLERANCE_M = 0.05
 """g1-stand's success: the pelvis within this of :data:`sim.robots.g1.STANDING_HEIGHT` at the episode's end."""
-HELD_JOINTS = [n for n in g1.JOINT_NAMES if n not in g1.LEG_JOINT_NAMES]
-"""g1-stand drives the legs only; waist and arms keep the default pose under their PD (unitree_rl_gym's way to
-shorten exploration). Their action scale is 0, so the policy keeps the 29-joint interface of the real G1."""
-STAND_INTERFACE = _interface("g1-stand", g1.ACTION_SCALE | {n: 0.0 for n in HELD_JOINTS})
+HELD_JOINTS = frozenset(g1.HOLD_GAINS)
+"""g1-stand drives the legs only; waist and arms keep the default pose under the gains that hold them
+(:data:`sim.robots.g1.HOLD_GAINS`; unitree_rl_gym's way to shorten exploration). Their action scale is 0, so the
+policy keeps the 29-joint interface of the real G1; the manifest states the hold gains for them."""
+STAND_INTERFACE = _interface("g1-stand", g1.ACTION_SCALE | {n: 0.0 for n in HELD_JOINTS}, HELD_JOINTS)
 
 
-def _make_standing(cfg):
+def _held_g1_cfg():
+    return g1.g1_cfg(held=HELD_JOINTS)
+
+
+STAND_ASSIST = (1000.0, 150.0)
+"""g1-stand's training wheels at the curriculum's start: (N/m, N·s/m) on the pelvis. A tilt θ moves the pelvis
+0.7·θ m and the G1's weight pushes it over with about m·g·θ ≈ 330·θ N; the spring answers with 700·θ N."""
+
+
+def _make_standing(cfg, opts):
     from sim.tasks.locomotion.env_cfg import make_standing
 
     cfg.actions.joint_pos.scale = dict(zip(g1.JOINT_NAMES, STAND_INTERFACE.action.scale, strict=True))
-    return make_standing(cfg, nominal_height=g1.STANDING_HEIGHT)
+    return make_standing(cfg, opts, nominal_height=g1.STANDING_HEIGHT, assist=STAND_ASSIST)
 
 
 def _stood():
@@ -111,21 +135,21 @@ def _stood():
     return stood_at_height(g1.STANDING_HEIGHT, STAND_TOLERANCE_M)
 
 
-_make_stand_gym_env, _make_stand_env = env_factories(g1.g1_cfg, _robot, STAND_INTERFACE, _make_standing, _stood)
+_make_stand_gym_env, _make_stand_env = env_factories(_held_g1_cfg, _robot, STAND_INTERFACE, _make_standing, _stood)
 
 
 G1_STAND_TASK = TaskSpec(
     name="g1-stand",
     gym_id="RobotAc-G1-Stand-v0",
     description="Unitree G1: stand for 20 s under pushes (pelvis velocity kicked up to 0.5 m/s every 1-3 s), legs "
-                "driven, waist and arms held in the default pose; the observations and 29-joint action of "
-                "g1-velocity with a zero command.",
+                "driven, waist and arms held in the default pose at the deploy gains; the observations and 29-joint "
+                "action of g1-velocity with a zero command.",
     interface=STAND_INTERFACE,
     make_env=_make_stand_env,
     make_gym_env=_make_stand_gym_env,
     ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(256, 128, 128), critic_hidden_dims=(256, 128, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
-                  entropy_coef=0.005, init_noise_std=0.5),
+                  entropy_coef=0.005, init_noise_std=0.25),
     max_iterations=3000,
     num_envs=64,
     success_metric=f"episode reaches its 20 s time limit under pushes without falling, the pelvis at the end within "
