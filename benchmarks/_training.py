@@ -35,6 +35,31 @@ def read_curve(metrics_csv: Path, keys: tuple[str, ...]) -> dict[str, list[float
     return {key: [float(row[key]) if row[key] else float("nan") for row in rows] for key in keys}
 
 
+LOGGED = ("Episode_Reward/", "Curriculum/")
+
+
+def read_logged(run_dir: Path, metrics_csv: Path, prefixes: tuple[str, ...] = LOGGED) -> dict[str, dict[str, list]]:
+    """What the env logged per iteration to the run's TensorBoard events under ``prefixes`` (Isaac Lab's reward
+    terms per episode and curriculum levels), by tag: ``{"total_steps": [...], "value": [...]}`` (iterations
+    mapped to env steps through ``metrics.csv``); empty without events."""
+    events = sorted(run_dir.glob("events.out.tfevents.*"))
+    if not events:
+        return {}
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    steps_at = dict(zip(*read_curve(metrics_csv, ("iteration", "total_steps")).values(), strict=True))
+    logged: dict[str, dict[str, list]] = {}
+    for path in events:
+        accumulator = EventAccumulator(str(path), size_guidance={"scalars": 0})
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            if tag.startswith(prefixes):
+                points = [(steps_at[float(e.step)], e.value) for e in accumulator.Scalars(tag)
+                          if float(e.step) in steps_at]
+                logged[tag] = {"total_steps": [p[0] for p in points], "value": [p[1] for p in points]}
+    return logged
+
+
 def evaluate(export_dir: Path, episodes: int, seed: int, device: str = "cpu") -> dict[str, Any]:
     """Success rate (95% Wilson interval) of an exported policy over one episode per env (`robot-ac eval`)."""
     from robot_ac.config import PlayOptions
@@ -64,13 +89,14 @@ def train_and_evaluate(runs_root: Path, task: str, algo: str, name: str, num_env
     command = (f"robot-ac train --task {task} --algo {algo} --num-envs {num_envs} --seed {seed} "
                f"--max-wall-time-s {60 * minutes:g}{flags}")
     curve = read_curve(run.metrics_csv, CURVE)
+    logged = read_logged(run.path, run.metrics_csv)
     evaluation = evaluate(run.export_dir, eval_episodes, seed=1000 + seed, device=options.get("device", "cpu"))
     low, high = evaluation["success_interval"]
     print(f"  {name}: success {evaluation['success_rate']:.2f} [{low:.2f}, {high:.2f}] over {eval_episodes} "
           f"episodes after {curve['total_steps'][-1]:,.0f} env steps", flush=True)
     return {"view_task": task, "algo": algo, "seed": seed, "num_envs": num_envs, "minutes": minutes,
             "command": command, "run": str(run.path), "export": str(run.export_dir), "curve": curve,
-            "eval": evaluation}
+            "logged": logged, "eval": evaluation}
 
 
 CURVE = ("total_steps", "success_rate", "mean_return", "wall_time_s", "curriculum_level")

@@ -140,6 +140,8 @@ class BenchTrain:
     """Copy the exported policy into ZOO/<task>/<zoo-name>/ with a README (e.g. policies)."""
     zoo_name: str | None = None
     """Default: <algo>-seed<k> (<algo>-expert-seed<k> with --teacher expert)."""
+    run: Path | None = None
+    """Evaluate this existing run (trained with the same options) instead of training one."""
     runs_root: Path = Path("runs/bench-train")
     out_dir: Path = Path("benchmarks/results")
 

@@ -14,17 +14,20 @@ from robot_ac.errors import RobotAcError
 
 def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: int, minutes: float, seed: int,
                 eval_episodes: int, zoo: Path | None = None, zoo_name: str | None = None, device: str = "cpu",
-                teacher: str | None = None) -> Path:
+                teacher: str | None = None, existing_run: Path | None = None) -> Path:
     if (teacher is not None) != (algo in ("dagger", "bc")):
         raise RobotAcError(f"bench train: --teacher goes with --algo dagger or bc (got --algo {algo}, --teacher "
                            f"{teacher})")
     name = f"{algo}-{'expert-' if teacher == 'expert' else ''}seed{seed}"
     options = {"device": device} | ({"teacher": Path(teacher)} if teacher else {})
-    result = train_and_evaluate(runs_root, task, algo, name, num_envs, minutes, seed, eval_episodes, **options)
+    result = train_and_evaluate(runs_root, task, algo, name, num_envs, minutes, seed, eval_episodes,
+                                existing_run=existing_run, **options)
     result = {"benchmark": "train", "task": task, "benchmark_command":
               f"robot-ac bench train --task {task} --algo {algo} --num-envs {num_envs} --minutes {minutes:g} "
               f"--seed {seed} --device {device}" + (f" --teacher {teacher}" if teacher else ""), **result}
-    fig, (ax_success, ax_return) = pyplot().subplots(1, 2, figsize=(11, 4))
+    terms = {tag: curve for tag, curve in result["logged"].items() if tag.startswith(TERMS_PLOTTED)}
+    fig, axes = pyplot().subplots(1, 3 if terms else 2, figsize=(16 if terms else 11, 4))
+    ax_success, ax_return = axes[:2]
     steps = [s / 1e3 for s in result["curve"]["total_steps"]]
     ax_success.plot(steps, result["curve"]["success_rate"], color="tab:green")
     evaluation = result["eval"]
@@ -38,7 +41,9 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
     ax_return.plot(steps, result["curve"]["mean_return"], color="tab:blue")
     ax_return.set_xlabel("env steps (thousands)")
     ax_return.set_ylabel("mean episode return")
-    for ax in (ax_success, ax_return):
+    if terms:
+        _plot_terms(axes[2], terms)
+    for ax in axes:
         ax.grid(alpha=0.3)
     fig.suptitle(f"{task}: {algo}, {num_envs} envs, {minutes:g} min (CPU)")
     fig.tight_layout()
@@ -46,3 +51,25 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
     if zoo is not None:
         to_zoo(path, zoo, zoo_name or name)
     return path
+
+
+TERMS_PLOTTED = ("Episode_Reward/track", "Episode_Reward/upright_kernel", "Episode_Reward/posture_kernel",
+                 "Curriculum/")
+"""The logged curves the third panel shows: tracking and standing rewards per episode, and curriculum levels."""
+
+
+def _plot_terms(ax, terms: dict[str, dict[str, list]]) -> None:
+    levels = ax.twinx()
+    for tag, curve in sorted(terms.items()):
+        steps = [s / 1e3 for s in curve["total_steps"]]
+        if tag.endswith("/level"):
+            levels.plot(steps, curve["value"], color="black", linestyle="--", label=tag)
+        elif tag.startswith("Episode_Reward/"):
+            ax.plot(steps, curve["value"], label=tag.removeprefix("Episode_Reward/"))
+    ax.set_xlabel("env steps (thousands)")
+    ax.set_ylabel("reward per episode (weighted)")
+    levels.set_ylabel("curriculum level")
+    levels.set_ylim(-0.02, 1.02)
+    handles = ax.get_legend_handles_labels()
+    extra = levels.get_legend_handles_labels()
+    ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc="upper left")
