@@ -211,10 +211,11 @@ class EventsCfg:
 @configclass
 class StandingCurriculumCfg:
     """Training only (``EnvOptions.curriculum``): evaluation and play see no assist and full pushes. A window is
-    about half the envs' episodes; five raises take the assist away, five more bring the pushes to full."""
+    about half the envs' episodes; from the full assist, two raises and a half take it away and as many bring the
+    pushes to full."""
 
     standing = CurriculumTermCfg(func=locomotion_mdp.standing_curriculum,
-                                 params={"window": 32, "raise_above": 0.6, "lower_below": 0.3, "step": 0.1})
+                                 params={"window": 32, "raise_above": 0.5, "lower_below": 0.25, "step": 0.2})
 
 
 @configclass
@@ -261,14 +262,15 @@ def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, rob
     return cfg
 
 
-def make_standing(cfg: LocomotionEnvCfg, opts: EnvOptions, *, nominal_height: float, assist: tuple[float, float],
+def make_standing(cfg: LocomotionEnvCfg, opts: EnvOptions, *, nominal_height: float,
+                  assist: tuple[float, float, float],
                   push_mps: float = 0.5, push_interval_s: tuple[float, float] = (1.0, 3.0)) -> LocomotionEnvCfg:
     """The standing variant of a locomotion config, in place: every env is told to stand (zero command), episodes
     last :data:`STANDING_EPISODE_LENGTH_S`, the base is pushed (its planar velocity set to a uniform draw in
     ±``push_mps``, mjlab's G1 pushes) every ``push_interval_s``, and mjlab's positive kernels pay for an upright
     base, the default posture and the ``nominal_height``. A fall costs what Isaac Lab's G1 charges (-200 x dt).
     With ``opts.curriculum`` (training) the robot starts held up by ``assist`` (:func:`mdp.upright_assist`'s
-    stiffness N/m and damping N·s/m), which fades with survival before the
+    stiffness N/m, damping N·s/m and lift N/m), which fades with survival before the
     pushes grow (:class:`StandingCurriculumCfg`)."""
     cfg.episode_length_s = STANDING_EPISODE_LENGTH_S
     command = cfg.commands.base_velocity
@@ -282,7 +284,8 @@ def make_standing(cfg: LocomotionEnvCfg, opts: EnvOptions, *, nominal_height: fl
     if opts.curriculum:
         cfg.events.assist = EventTermCfg(func=locomotion_mdp.upright_assist, mode="interval",
                                          interval_range_s=(0.0, 0.0), is_global_time=True,
-                                         params={"stiffness": assist[0], "damping": assist[1]})
+                                         params={"stiffness": assist[0], "damping": assist[1], "lift": assist[2],
+                                                 "height": nominal_height})
         cfg.curriculum = StandingCurriculumCfg()
     rewards = cfg.rewards
     rewards.upright_kernel.weight = 1.0

@@ -184,19 +184,21 @@ class foot_swing_height(ManagerTermBase):
         return cost * moving_command(env, command_name, command_threshold)
 
 
-def upright_assist(env, env_ids, stiffness: float, damping: float, asset_cfg: SceneEntityCfg = ROBOT) -> None:
+def upright_assist(env, env_ids, stiffness: float, damping: float, lift: float, height: float,
+                   asset_cfg: SceneEntityCfg = ROBOT) -> None:
     """Training wheels, an interval event run every control step: a horizontal spring-damper that holds the base
-    over the env's origin, where it starts, F_xy = -stiffness · Δp_xy - damping · v_xy (world frame, N). The
-    assistive-force curriculum of Yu, Turk and Liu (2018): a G1 at mjlab's gains falls on its face in 1.3 s
-    without a policy (its ankles, 57 N·m/rad together, cannot hold m·g·h ≈ 226 N·m/rad); with the assist a young
-    policy lives long enough to learn what standing pays, and :class:`standing_curriculum` takes the assist away.
-    A force and not a righting torque: the hips' PD (40 N·m/rad) would let a torque spin the light pelvis on the
-    legs instead of righting the robot."""
+    over the env's origin, where it starts, F_xy = -stiffness · Δp_xy - damping · v_xy, and a harness that lifts it
+    when it sags below ``height``, F_z = lift · (height - z) ≥ 0 (world frame, N). The assistive-force curriculum
+    of Yu, Turk and Liu (2018): a G1 at mjlab's gains falls on its face in 1.3 s without a policy (its ankles,
+    57 N·m/rad together, cannot hold m·g·h ≈ 226 N·m/rad); with the assist a young policy lives long enough to
+    learn what standing pays, and :class:`standing_curriculum` takes the assist away. Forces and not a righting
+    torque: the hips' PD (40 N·m/rad) would let a torque spin the light pelvis on the legs instead."""
     asset = env.scene[asset_cfg.name]
     ids = env_indices(env, env_ids)
-    offset = asset.data.root_pos_w.torch[ids, :2] - env.scene.env_origins[ids, :2]
+    offset = asset.data.root_pos_w.torch[ids] - env.scene.env_origins[ids]
     force = torch.zeros(len(ids), 1, 3, device=env.device)
-    force[:, 0, :2] = -stiffness * offset - damping * asset.data.root_lin_vel_w.torch[ids, :2]
+    force[:, 0, :2] = -stiffness * offset[:, :2] - damping * asset.data.root_lin_vel_w.torch[ids, :2]
+    force[:, 0, 2] = (lift * (height - offset[:, 2])).clamp(min=0.0)
     asset.permanent_wrench_composer.set_forces_and_torques_index(forces=force, body_ids=[0], env_ids=ids,
                                                                  is_global=True)
 
@@ -213,7 +215,7 @@ class standing_curriculum(SuccessWindowCurriculum):
         super().__init__(cfg, env)
         self.full_push = dict(env.event_manager.get_term_cfg("push").params["velocity_range"])
         assist = env.event_manager.get_term_cfg("assist").params
-        self.full_assist = {"stiffness": assist["stiffness"], "damping": assist["damping"]}
+        self.full_assist = {gain: assist[gain] for gain in ("stiffness", "damping", "lift")}
         self.apply(env)
 
     def succeeded(self, env) -> torch.Tensor:

@@ -117,9 +117,10 @@ def _held_g1_cfg():
     return g1.g1_cfg(held=HELD_JOINTS)
 
 
-STAND_ASSIST = (1000.0, 150.0)
-"""g1-stand's training wheels at the curriculum's start: (N/m, N·s/m) on the pelvis. A tilt θ moves the pelvis
-0.7·θ m and the G1's weight pushes it over with about m·g·θ ≈ 330·θ N; the spring answers with 700·θ N."""
+STAND_ASSIST = (1000.0, 150.0, 3000.0)
+"""g1-stand's training wheels at the curriculum's start, on the pelvis: horizontal spring N/m and damper N·s/m, and
+a harness N/m. A tilt θ moves the pelvis 0.7·θ m and the G1's weight pushes it over with about m·g·θ ≈ 330·θ N;
+the spring answers with 700·θ N. Sagging 10 cm, the harness carries 300 N, about the G1's weight (327 N)."""
 
 
 def _make_standing(cfg, opts):
