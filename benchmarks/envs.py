@@ -132,8 +132,7 @@ def bench_envs(args: BenchEnvs) -> list[Path]:
                   f"{training['env_steps_per_s']:.0f} env-steps/s, {training['iterations_per_s']:.2f} it/s")
         result = {
             "benchmark": "envs", "task": spec.name, "steps_per_measurement": args.steps, "repeats": args.repeats,
-            "baseline": "isaaclab_tasks direct cartpole (Isaac-Cartpole-Direct), offline assets"
-            if spec.make_baseline_env and args.baseline else None,
+            "baseline": spec.baseline_description if spec.make_baseline_env and args.baseline else None,
             "env": [row.to_dict() for row in rows], "training": training,
         }
         written.append(write_result(args.out_dir, f"bench_{spec.name}_{device.replace(':', '')}", result,

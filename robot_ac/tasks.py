@@ -55,7 +55,9 @@ class TaskSpec:
     num_envs: int
     """Default number of parallel environments for `robot-ac train` (sized for a 2-core CPU)."""
     make_baseline_env: Callable[[EnvOptions], VecEnv] | None = None
-    """An upstream reference environment for `robot-ac bench` to compare against, if one exists."""
+    """A reference environment for `robot-ac bench` to compare against, if one exists."""
+    baseline_description: str = ""
+    """What :attr:`make_baseline_env` builds, as benchmark results name it."""
     success_metric: str = ""
     """What success means for this task (shown by `robot-ac tasks` and `robot-ac play`)."""
     expert_teacher: dict[str, Any] | None = None

@@ -86,6 +86,7 @@ CARTPOLE_TASK = TaskSpec(
     make_env=_make_env,
     make_gym_env=_make_gym_env,
     make_baseline_env=_make_isaaclab_reference_env,
+    baseline_description="isaaclab_tasks direct cartpole (Isaac-Cartpole-Direct), offline assets",
     ppo=PpoConfig(num_steps_per_env=16, actor_hidden_dims=(32, 32), critic_hidden_dims=(32, 32)),
     max_iterations=60,
     num_envs=1024,

@@ -95,6 +95,7 @@ G1_VELOCITY_TASK = TaskSpec(
     make_env=_make_env,
     make_gym_env=_make_gym_env,
     make_baseline_env=_make_plain_env,
+    baseline_description="g1-velocity before mjlab's recipe: no feet contact sensor, foot terms or randomisation",
     ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
                   entropy_coef=0.01),
