@@ -194,9 +194,10 @@ def _gains(joint: _Joint, held: frozenset[str]) -> tuple[float, float]:
 def joint_specs(held: frozenset[str] = frozenset()) -> list[JointSpec]:
     """All 29 joints as the manifest states them, in Unitree's motor order; ``held`` joints with :data:`HOLD_GAINS`."""
     limits = position_limits()
+    gains = {j.name: _gains(j, held) for j in JOINTS}
     return [JointSpec(name=j.name, default_position=DEFAULT_POSE[j.name], position_limits=limits[j.name],
                       velocity_limit=j.motor.velocity_limit, effort_limit=effort_limit(j),
-                      stiffness=_gains(j, held)[0], damping=_gains(j, held)[1]) for j in JOINTS]
+                      stiffness=gains[j.name][0], damping=gains[j.name][1]) for j in JOINTS]
 
 
 def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_HEIGHT + 0.02,
@@ -212,6 +213,8 @@ def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_
     from isaaclab.assets import ArticulationCfg
     from isaaclab_newton.sim.schemas import NewtonArticulationCfg
 
+    gains = {j.name: _gains(j, held) for j in JOINTS}
+
     return ArticulationCfg(
         prim_path=prim_path,
         spawn=sim_utils.UsdFileCfg(
@@ -224,8 +227,8 @@ def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_
         actuators={
             "joints": ImplicitActuatorCfg(
                 joint_names_expr=[".*"],
-                stiffness={j.name: _gains(j, held)[0] for j in JOINTS},
-                damping={j.name: _gains(j, held)[1] for j in JOINTS},
+                stiffness={name: kp for name, (kp, _) in gains.items()},
+                damping={name: kd for name, (_, kd) in gains.items()},
                 armature={j.name: armature(j) for j in JOINTS},
                 joint_effort_limit={j.name: effort_limit(j) for j in JOINTS},
                 actuator_velocity_limit={j.name: j.motor.velocity_limit for j in JOINTS},

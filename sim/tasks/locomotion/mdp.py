@@ -72,8 +72,7 @@ class speed_posture_kernel(ManagerTermBase):
     def __call__(self, env, std_standing: dict[str, float], std_walking: dict[str, float],
                  std_running: dict[str, float], command_name: str, walking_threshold: float = 0.5,
                  running_threshold: float = 1.5, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
-        command = env.command_manager.get_command(command_name)
-        speed = (command[:, :2].norm(dim=1) + command[:, 2].abs()).unsqueeze(1)
+        speed = command_speed(env, command_name).unsqueeze(1)
         std = torch.where(speed < walking_threshold, self.widths["std_standing"],
                           torch.where(speed < running_threshold, self.widths["std_walking"],
                                       self.widths["std_running"]))
@@ -82,10 +81,15 @@ class speed_posture_kernel(ManagerTermBase):
         return torch.exp(-(error.square() / std.square()).mean(dim=1))
 
 
-def moving_command(env, command_name: str, threshold: float) -> torch.Tensor:
-    """(num_envs,) float: 1 where the command asks for motion, |v_xy| + |ω_z| above ``threshold`` (mjlab's gate)."""
+def command_speed(env, command_name: str) -> torch.Tensor:
+    """(num_envs,) |v_xy| + |ω_z| of the velocity command: how much motion it asks for (mjlab's measure)."""
     command = env.command_manager.get_command(command_name)
-    return ((command[:, :2].norm(dim=1) + command[:, 2].abs()) > threshold).float()
+    return command[:, :2].norm(dim=1) + command[:, 2].abs()
+
+
+def moving_command(env, command_name: str, threshold: float) -> torch.Tensor:
+    """(num_envs,) float: 1 where the command asks for motion, :func:`command_speed` above ``threshold``."""
+    return (command_speed(env, command_name) > threshold).float()
 
 
 def foot_heights(env, sole_height: float, asset_cfg: SceneEntityCfg) -> torch.Tensor:
