@@ -56,6 +56,11 @@ class PpoConfig:
     remembers what it felt. Exported with its state as extra ONNX inputs and outputs (the manifest names them)."""
     rnn_hidden_dim: int = 128
     rnn_num_layers: int = 1
+    symmetry_augmentation: bool = False
+    """Train every mini-batch on its left/right mirror image too (rsl_rl's symmetry extension; the task must
+    define its mirror, ``TaskSpec.symmetry``)."""
+    mirror_loss_coef: float = 0.0
+    """Weight of rsl_rl's mirror loss (the policy's disagreement with its mirrored self); 0 turns it off."""
 
     def actor_cfg(self) -> dict[str, Any]:
         """rsl_rl's model config of the actor (an MLP, or an RNN then an MLP)."""
@@ -68,10 +73,25 @@ class PpoConfig:
                          rnn_num_layers=self.rnn_num_layers)
         return actor
 
+    @property
+    def uses_symmetry(self) -> bool:
+        return self.symmetry_augmentation or self.mirror_loss_coef > 0.0
+
+    def symmetry_cfg(self, mirror: str | None) -> dict[str, Any] | None:
+        """rsl_rl's ``symmetry_cfg`` with the task's ``mirror`` (a ``module:function`` rsl_rl resolves), or None."""
+        if not self.uses_symmetry:
+            return None
+        if mirror is None:
+            raise ValueError("symmetry augmentation and the mirror loss need a task that defines its left/right "
+                             "mirror (TaskSpec.symmetry)")
+        return {"use_data_augmentation": self.symmetry_augmentation, "use_mirror_loss": self.mirror_loss_coef > 0,
+                "mirror_loss_coeff": self.mirror_loss_coef, "data_augmentation_func": mirror}
+
     def to_rsl_rl(self, *, seed: int, device: str, save_interval: int, experiment_name: str,
-                  critic_groups: tuple[str, ...] = ("policy",)) -> dict[str, Any]:
+                  critic_groups: tuple[str, ...] = ("policy",), mirror: str | None = None) -> dict[str, Any]:
         """The train_cfg dict rsl_rl's OnPolicyRunner expects (rsl-rl-lib 5.5); ``critic_groups``: what the critic
-        reads (a privileged ``critic`` group where the task has one: asymmetric actor-critic)."""
+        reads (a privileged ``critic`` group where the task has one: asymmetric actor-critic); ``mirror``: the
+        task's left/right mirror for :meth:`symmetry_cfg`."""
         return {
             "seed": seed,
             "device": device,
@@ -106,7 +126,7 @@ class PpoConfig:
                 "clip_param": self.clip_param,
                 "normalize_advantage_per_mini_batch": False,
                 "rnd_cfg": None,
-                "symmetry_cfg": None,
+                "symmetry_cfg": self.symmetry_cfg(mirror),
             },
         }
 

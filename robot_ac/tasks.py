@@ -60,6 +60,9 @@ class TaskSpec:
     """What :attr:`make_baseline_env` builds, as benchmark results name it."""
     success_metric: str = ""
     """What success means for this task (shown by `robot-ac tasks` and `robot-ac play`)."""
+    symmetry: str | None = None
+    """The task's left/right mirror of observations and actions as ``module:function`` (rsl_rl's
+    ``data_augmentation_func``), for ``--ppo.symmetry-augmentation`` and ``--ppo.mirror-loss-coef``."""
     expert_teacher: dict[str, Any] | None = None
     """A scripted expert as an rsl_rl model config (``class_name`` and its arguments) that acts from the task's
     ``critic`` group: the teacher ``--teacher expert`` names for DAgger and behaviour cloning."""

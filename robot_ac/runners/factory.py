@@ -56,9 +56,13 @@ class Algorithm:
 def _rsl_rl_cfg(request: RunnerRequest) -> dict[str, Any]:
     """rsl_rl's train_cfg for the task; the tactile CNN student as actor where the task reads tactile images."""
     options = request.options
+    if request.ppo.uses_symmetry and request.spec.symmetry is None:
+        raise RobotAcError(f"task '{request.spec.name}' defines no left/right mirror; --ppo.symmetry-augmentation "
+                           "and --ppo.mirror-loss-coef need one (TaskSpec.symmetry)")
     rsl = request.ppo.to_rsl_rl(seed=request.ctx.seed, device=request.ctx.device,
                                 save_interval=options.save_interval, experiment_name=request.spec.name,
-                                critic_groups=("critic",) if "critic" in request.obs_dims else ("policy",))
+                                critic_groups=("critic",) if "critic" in request.obs_dims else ("policy",),
+                                mirror=request.spec.symmetry)
     layout = TactileLayout.of(request.spec.interface)
     if layout is not None and request.ppo.actor_rnn != "none":
         raise RobotAcError(f"task '{request.spec.name}': a recurrent actor (--ppo.actor-rnn) takes flat "

@@ -132,6 +132,21 @@ DEFAULT_POSE = {name: 0.0 for name in JOINT_NAMES} | {
 }
 """mjlab's ``KNEES_BENT_KEYFRAME`` (rad), the initial and default pose of its G1 velocity task: knees bent, arms
 slightly forward and out, elbows bent."""
+
+
+def mirrored_joint(name: str) -> tuple[str, float]:
+    """The joint that mirrors ``name`` across the G1's sagittal plane, and the sign between their angles: left and
+    right swap; roll and yaw joints (axes x and z in the MJCF, the same on both sides) turn the other way, pitch
+    joints (axis y) the same way. :data:`DEFAULT_POSE` and the joint ranges are their own mirror images."""
+    for side, other in (("left_", "right_"), ("right_", "left_")):
+        if name.startswith(side):
+            name_mirrored = other + name[len(side):]
+            break
+    else:
+        name_mirrored = name
+    return name_mirrored, -1.0 if ("_roll_" in name or "_yaw_" in name) else 1.0
+
+
 STANDING_HEIGHT = 0.757
 """Pelvis (root body origin) height above flat ground with both soles flat in :data:`DEFAULT_POSE`, m."""
 

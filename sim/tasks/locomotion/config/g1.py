@@ -75,6 +75,17 @@ def _interface(task: str, action_scale: dict[str, float], held: frozenset[str] =
 INTERFACE = _interface("g1-velocity", g1.ACTION_SCALE)
 
 
+def augment_with_mirror(env, obs=None, actions=None):
+    """rsl_rl's symmetry augmentation for the G1 tasks: the batch and its left/right mirror image
+    (:mod:`sim.tasks.locomotion.symmetry` with :func:`sim.robots.g1.mirrored_joint`)."""
+    from sim.tasks.locomotion.symmetry import augment_with_mirror as augment
+
+    return augment(env, obs, actions, joint_mirror=g1.mirrored_joint)
+
+
+MIRROR = f"{__name__}:augment_with_mirror"
+
+
 def _velocity_recipe(cfg, opts):
     from sim.tasks.locomotion.env_cfg import make_velocity_recipe
 
@@ -98,7 +109,8 @@ G1_VELOCITY_TASK = TaskSpec(
     baseline_description="g1-velocity before mjlab's recipe: no feet contact sensor, foot terms or randomisation",
     ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(512, 256, 128), critic_hidden_dims=(512, 256, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
-                  entropy_coef=0.01),
+                  entropy_coef=0.01, symmetry_augmentation=True),
+    symmetry=MIRROR,
     max_iterations=3000,
     num_envs=64,
     success_metric="episode reaches its 20 s time limit without falling (pelvis above 0.45 m, tilt under 70°)",
@@ -151,7 +163,8 @@ G1_STAND_TASK = TaskSpec(
     make_gym_env=_make_stand_gym_env,
     ppo=PpoConfig(num_steps_per_env=24, actor_hidden_dims=(256, 128, 128), critic_hidden_dims=(256, 128, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
-                  entropy_coef=0.005, init_noise_std=0.25),
+                  entropy_coef=0.005, init_noise_std=0.25, symmetry_augmentation=True),
+    symmetry=MIRROR,
     max_iterations=3000,
     num_envs=64,
     success_metric=f"episode reaches its 20 s time limit under pushes without falling, the pelvis at the end within "
