@@ -315,8 +315,9 @@ POSTURE_STD_RUNNING = {r".*hip_pitch.*": 0.5, r".*hip_roll.*": 0.2, r".*hip_yaw.
 
 def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: LocomotionRobot) -> LocomotionEnvCfg:
     """mjlab 1.6's velocity task, in place, for a robot that names its feet: the tracking kernels (2 + 2), upright
-    and speed-dependent posture kernels (1 + 1), action rate, joint limits, body angular velocity, foot clearance,
-    swing height, slip and soft landing on a feet contact sensor; heading commands with a standing share,
+    and speed-dependent posture kernels (1 + 1), action rate, joint limits, body angular velocity, centroidal
+    angular momentum, foot clearance, swing height, slip and soft landing on a feet contact sensor; heading
+    commands with a standing share,
     resampled every 3-8 s, their ranges widening in training (:class:`CommandCurriculumCfg`); 20 s episodes;
     pushes every 1-3 s, foot friction 0.3-1.2, encoder bias ±0.015 rad and torso centre of mass ±2.5 cm; a critic
     that also sees foot heights, air times and contact forces. mjlab has no alive, fall or torque terms."""
@@ -349,6 +350,7 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
     rewards.action_rate.weight = -0.1
     rewards.joint_limits.weight = -1.0
     rewards.body_ang_vel_xy.weight = -0.05
+    rewards.angular_momentum = RewardTermCfg(func=locomotion_mdp.angular_momentum, weight=-0.02)
     rewards.alive = rewards.fallen = rewards.upright = rewards.lin_vel_z = rewards.torques = None
     rewards.base_height_kernel = None
     rewards.foot_clearance = RewardTermCfg(func=locomotion_mdp.foot_clearance, weight=-2.0, params={

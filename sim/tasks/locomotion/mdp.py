@@ -16,6 +16,7 @@ from __future__ import annotations
 import isaaclab.utils.string as string_utils
 import torch
 from isaaclab.managers import ManagerTermBase, SceneEntityCfg
+from isaaclab.utils.math import matrix_from_quat
 
 from sim.tasks.curriculum import SuccessWindowCurriculum, env_indices
 
@@ -90,6 +91,30 @@ def command_speed(env, command_name: str) -> torch.Tensor:
 def moving_command(env, command_name: str, threshold: float) -> torch.Tensor:
     """(num_envs,) float: 1 where the command asks for motion, :func:`command_speed` above ``threshold``."""
     return (command_speed(env, command_name) > threshold).float()
+
+
+def centroidal_angular_momentum(env, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
+    """The whole body's angular momentum about its centre of mass in the world frame, kg·m²/s [envs, 3]: each
+    body's orbit around the common centre of mass, m (c - c̄) × (v - v̄), plus its spin, R I Rᵀ ω (I about the
+    body's centre of mass in the body's frame, R that frame's orientation)."""
+    data = env.scene[asset_cfg.name].data
+    mass = data.body_mass.torch
+    com, velocity = data.body_com_pos_w.torch, data.body_com_lin_vel_w.torch
+    total = mass.sum(dim=1, keepdim=True)
+    offset = com - (mass.unsqueeze(-1) * com).sum(dim=1, keepdim=True) / total.unsqueeze(-1)
+    relative_velocity = velocity - (mass.unsqueeze(-1) * velocity).sum(dim=1, keepdim=True) / total.unsqueeze(-1)
+    orbit = mass.unsqueeze(-1) * torch.cross(offset, relative_velocity, dim=-1)
+    rotation = matrix_from_quat(data.body_com_quat_w.torch)
+    inertia = data.body_inertia.torch.reshape(*mass.shape, 3, 3)
+    omega = data.body_com_ang_vel_w.torch
+    spin = rotation @ inertia @ rotation.transpose(-1, -2) @ omega.unsqueeze(-1)
+    return (orbit + spin.squeeze(-1)).sum(dim=1)
+
+
+def angular_momentum(env, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
+    """mjlab's angular-momentum penalty: the squared norm of :func:`centroidal_angular_momentum` (a body that
+    swings its limbs to stay up, or spins, pays for it)."""
+    return centroidal_angular_momentum(env, asset_cfg).square().sum(dim=-1)
 
 
 def foot_heights(env, sole_height: float, asset_cfg: SceneEntityCfg) -> torch.Tensor:
