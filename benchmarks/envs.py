@@ -54,7 +54,7 @@ def training_steps_per_second(spec: TaskSpec, opts: EnvOptions, iterations: int)
     env = spec.make_env(opts)
     try:
         train_cfg = spec.ppo.to_rsl_rl(seed=opts.seed, device=opts.device, save_interval=10**9,
-                                       experiment_name=spec.name)
+                                       experiment_name=spec.name, mirror=spec.symmetry)
         infos = {"interface": spec.interface.to_dict(), "train_cfg": train_cfg, "obs_dims": {}}
         runner = RobotAcOnPolicyRunner(env, train_cfg, None, opts.device, infos)
         runner.learn(1)  # warm-up: first-iteration allocations and lazy inits
