@@ -15,8 +15,7 @@ class ScriptedExpertModel(torch.nn.Module):
     def __init__(self, obs_groups: dict[str, list[str]], obs_set: str, output_dim: int, expected_dim: int) -> None:
         super().__init__()
         if output_dim != expected_dim:
-            raise ValueError(f"{type(self).__name__} acts in {expected_dim}-D pose increments, the env expects "
-                             f"{output_dim} actions")
+            raise ValueError(f"{type(self).__name__} outputs {expected_dim} actions, the env expects {output_dim}")
         self.groups = obs_groups[obs_set]
 
     def state(self, obs: TensorDict) -> torch.Tensor:

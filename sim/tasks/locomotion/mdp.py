@@ -16,7 +16,8 @@ from __future__ import annotations
 import isaaclab.utils.string as string_utils
 import torch
 from isaaclab.managers import ManagerTermBase, SceneEntityCfg
-from isaaclab.utils.math import matrix_from_quat
+from isaaclab.utils.math import (matrix_from_quat, quat_apply_inverse, quat_conjugate,
+                                  quat_from_angle_axis, quat_mul)
 
 from sim.tasks.curriculum import SuccessWindowCurriculum, env_indices
 
@@ -115,6 +116,33 @@ def angular_momentum(env, asset_cfg: SceneEntityCfg = ROBOT) -> torch.Tensor:
     """mjlab's angular-momentum penalty: the squared norm of :func:`centroidal_angular_momentum` (a body that
     swings its limbs to stay up, or spins, pays for it)."""
     return centroidal_angular_momentum(env, asset_cfg).square().sum(dim=-1)
+
+
+def feet_frame(env, asset_cfg: SceneEntityCfg) -> tuple[torch.Tensor, torch.Tensor]:
+    """The frame of a biped's two feet (``asset_cfg.body_ids``: left, then right): origin at their bodies'
+    midpoint, z up, x ahead (perpendicular to the line from the right foot to the left), as (origin [envs, 3],
+    heading quaternion [envs, 4] x, y, z, w)."""
+    feet = env.scene[asset_cfg.name].data.body_link_pos_w.torch[:, asset_cfg.body_ids]
+    left, right = feet[:, 0], feet[:, 1]
+    side = left - right
+    heading = torch.atan2(-side[:, 0], side[:, 1])
+    up = torch.zeros_like(left)
+    up[:, 2] = 1.0
+    return (left + right) / 2, quat_from_angle_axis(heading, up)
+
+
+def pelvis_in_feet_frame(env, asset_cfg: SceneEntityCfg) -> torch.Tensor:
+    """Privileged [envs, 13]: the root body in :func:`feet_frame` — position (m), orientation (x, y, z, w), its
+    origin's linear velocity in that frame (m/s) and its angular velocity in its own frame (rad/s). What a
+    balance controller needs and an IMU with encoders only estimates."""
+    data = env.scene[asset_cfg.name].data
+    origin, heading = feet_frame(env, asset_cfg)
+    root_quat = data.root_link_quat_w.torch
+    position = quat_apply_inverse(heading, data.root_link_pos_w.torch - origin)
+    orientation = quat_mul(quat_conjugate(heading), root_quat)
+    velocity = quat_apply_inverse(heading, data.root_link_lin_vel_w.torch)
+    angular_velocity = quat_apply_inverse(root_quat, data.root_link_ang_vel_w.torch)
+    return torch.cat((position, orientation, velocity, angular_velocity), dim=-1)
 
 
 def foot_heights(env, sole_height: float, asset_cfg: SceneEntityCfg) -> torch.Tensor:

@@ -27,6 +27,8 @@ VECTOR_SIGNS = {
     "base_lin_vel": (1.0, -1.0, 1.0),
     "velocity_command": (1.0, -1.0, -1.0),
     "base_height": (1.0,),
+    # position, quaternion (x, y, z, w: a rotation R mirrors to M R M, M = diag(1, -1, 1)), velocity, angular velocity
+    "pelvis_in_feet_frame": (1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0),
 }
 """Terms mirrored by a sign per component."""
 JOINT_TERMS = frozenset({"joint_pos", "joint_vel", "actions"})
