@@ -182,3 +182,5 @@ def test_evaluation_pushes_at_full_strength_without_a_curriculum() -> None:
     g1_task._make_standing(cfg, opts)
     assert cfg.curriculum is None and cfg.events.assist is None, "evaluation: no training wheels"
     assert cfg.events.push.params["velocity_range"] == {"x": (-0.3, 0.3), "y": (-0.3, 0.3)}
+    noise = cfg.observations.policy.joint_vel.noise
+    assert (noise.n_min, noise.n_max) == (-0.3, 0.3), "joint velocities as noisy as a balance can act on"

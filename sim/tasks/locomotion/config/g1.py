@@ -136,6 +136,11 @@ with its feet in place can recover: past about 0.35 m/s the capture point v / ω
 beyond its toes, ~9 cm ahead of the ankles, and only a step saves it (mjlab's ±0.5 m/s are for its walking G1; the
 LQR expert of :mod:`sim.tasks.locomotion.config.g1_balance` stands 2 of 20 episodes under them, 19 of 20 under
 ±0.3 m/s)."""
+STAND_JOINT_VEL_NOISE = 0.3
+"""g1-stand's joint-velocity noise in the policy's view, ±rad/s (g1-velocity: Isaac Lab's and mjlab's ±1.5).
+Balance acts on joint velocities: at ±1.5 rad/s the balance expert's own ankle targets would jitter by 0.2 rad
+(std), and a student without history cannot filter it (measured: the DAgger student fell to 0.39 training success
+at full kicks against the expert's 0.84-0.92)."""
 STAND_ASSIST = (1000.0, 150.0, 3000.0)
 """g1-stand's training wheels at the curriculum's start, on the pelvis: horizontal spring N/m and damper N·s/m, and
 a harness N/m. A tilt θ moves the pelvis 0.7·θ m and the G1's weight pushes it over with about m·g·θ ≈ 330·θ N;
@@ -146,10 +151,13 @@ def _make_standing(cfg, opts):
     from sim.tasks.locomotion.env_cfg import make_standing
 
     from isaaclab.managers import ObservationTermCfg, SceneEntityCfg
+    from isaaclab.utils.noise import UniformNoiseCfg
 
     from sim.tasks.locomotion import mdp
 
     cfg.actions.joint_pos.scale = dict(zip(g1.JOINT_NAMES, STAND_INTERFACE.action.scale, strict=True))
+    cfg.observations.policy.joint_vel.noise = UniformNoiseCfg(n_min=-STAND_JOINT_VEL_NOISE,
+                                                              n_max=STAND_JOINT_VEL_NOISE)
     feet = SceneEntityCfg("robot", body_names=g1.FOOT_BODIES, preserve_order=True)
     cfg.observations.critic.pelvis_in_feet_frame = ObservationTermCfg(func=mdp.pelvis_in_feet_frame,
                                                                       params={"asset_cfg": feet})
