@@ -143,6 +143,18 @@ class PolicyInterface:
     def observation_size(self) -> int:
         return sum(term.size for term in self.observations) * self.history_length
 
+    def term_offsets(self, extra: dict[str, int] | None = None) -> dict[str, int]:
+        """Where each observation term starts in the concatenated observation, then ``extra`` terms (name: size)
+        appended after them, as a critic group appends its privileged ones (history 1 only)."""
+        if self.history_length != 1:
+            raise RobotAcError(f"term_offsets: task '{self.task}' stacks {self.history_length} frames; offsets are "
+                               "defined for a single frame")
+        offsets, at = {}, 0
+        for name, size in [*((term.name, term.size) for term in self.observations), *(extra or {}).items()]:
+            offsets[name] = at
+            at += size
+        return offsets
+
     @property
     def action_size(self) -> int:
         return len(self.action.components or self.action.joint_names)

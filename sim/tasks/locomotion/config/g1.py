@@ -134,8 +134,8 @@ STAND_PUSH_MPS = 0.3
 """g1-stand's kicks: the pelvis's planar velocity set to a uniform draw in ±0.3 m/s every 1-3 s. The largest a G1
 with its feet in place can recover: past about 0.35 m/s the capture point v / ω₀ (ω₀ = √(g / h) ≈ 3.9 /s) lies
 beyond its toes, ~9 cm ahead of the ankles, and only a step saves it (mjlab's ±0.5 m/s are for its walking G1; the
-LQR expert of :mod:`sim.tasks.locomotion.config.g1_balance` stands 2 of 20 episodes under them, 19 of 20 under
-±0.3 m/s)."""
+LQR expert of :mod:`sim.tasks.locomotion.config.g1_balance` stands at most 1 of 20 MuJoCo episodes under them, 18
+of 20 under ±0.3 m/s)."""
 STAND_JOINT_VEL_NOISE = 0.3
 """g1-stand's joint-velocity noise in the policy's view, ±rad/s (g1-velocity: Isaac Lab's and mjlab's ±1.5).
 Balance acts on joint velocities: at ±1.5 rad/s the balance expert's own ankle targets would jitter by 0.2 rad
@@ -148,12 +148,11 @@ the spring answers with 700·θ N. Sagging 10 cm, the harness carries 300 N, abo
 
 
 def _make_standing(cfg, opts):
-    from sim.tasks.locomotion.env_cfg import make_standing
-
     from isaaclab.managers import ObservationTermCfg, SceneEntityCfg
     from isaaclab.utils.noise import UniformNoiseCfg
 
     from sim.tasks.locomotion import mdp
+    from sim.tasks.locomotion.env_cfg import make_standing
 
     cfg.actions.joint_pos.scale = dict(zip(g1.JOINT_NAMES, STAND_INTERFACE.action.scale, strict=True))
     cfg.observations.policy.joint_vel.noise = UniformNoiseCfg(n_min=-STAND_JOINT_VEL_NOISE,
@@ -179,11 +178,7 @@ STAND_CRITIC_PRIVILEGED = {"base_lin_vel": 3, "base_height": 1, "pelvis_in_feet_
 def _balance_expert() -> dict:
     """The LQR balance (:mod:`sim.tasks.locomotion.config.g1_balance`) as a distillation teacher on the critic
     group."""
-    offsets, at = {}, 0
-    sizes = [(term.name, term.size) for term in STAND_INTERFACE.observations] + [*STAND_CRITIC_PRIVILEGED.items()]
-    for name, size in sizes:
-        offsets[name] = at
-        at += size
+    offsets = STAND_INTERFACE.term_offsets(STAND_CRITIC_PRIVILEGED)
     return {"class_name": "sim.tasks.locomotion.config.g1_balance:G1BalanceExpertModel",
             "joint_pos_at": offsets["joint_pos"], "joint_vel_at": offsets["joint_vel"],
             "pelvis_at": offsets["pelvis_in_feet_frame"], "held": sorted(HELD_JOINTS),

@@ -20,8 +20,9 @@ step and 50 Hz control:
 Measured in MuJoCo (20 episodes of 20 s, the base kicked every 1-3 s): 18 / 20 stand with kicks of ±0.3 m/s; with a
 target cost of 1, 20 / 20 at ±0.2 m/s, 19 / 20 at ±0.3 m/s, 2 / 20 at ±0.4 m/s. Kicks past ±0.35 m/s need a
 step: the capture point v / ω₀ (ω₀ = √(g / h) ≈ 3.9 /s) then lies beyond the toes, about 9 cm ahead of the
-ankles, where no ankle or hip torque can stop the fall. In the env (Newton's MJWarp on the USD made from the same MJCF) it stands 86 of 96 20-s
-episodes under ±0.3 m/s kicks (``g1-stand`` evaluated; 27 / 32 with seed 0, 59 / 64 with seed 7).
+ankles, where no ankle or hip torque can stop the fall. In the env (Newton's MJWarp on the USD made from the same
+MJCF) it stands 86 of 96 20-s episodes under ±0.3 m/s kicks (``g1-stand`` evaluated; 27 / 32 with seed 0,
+59 / 64 with seed 7).
 
 The expert reads the pelvis in the frame of its feet (:func:`sim.tasks.locomotion.mdp.pelvis_in_feet_frame`), so it
 balances wherever the env put the robot and whatever its heading.
@@ -89,8 +90,8 @@ def mujoco_model(held: frozenset[str]):
     spec.option.timestep = PHYSICS_DT
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1])
-    for spec_joint in g1.joint_specs(held):
-        spec.joint(spec_joint.name).armature = g1.armature(g1.JOINTS[g1.JOINT_NAMES.index(spec_joint.name)])
+    for joint, spec_joint in zip(g1.JOINTS, g1.joint_specs(held), strict=True):
+        spec.joint(spec_joint.name).armature = g1.armature(joint)
         actuator = spec.add_actuator(name=spec_joint.name, target=spec_joint.name,
                                      trntype=mujoco.mjtTrn.mjTRN_JOINT)
         actuator.set_to_position(kp=spec_joint.stiffness, kv=spec_joint.damping)

@@ -80,10 +80,7 @@ def _interface(name: str, settings: PegTaskSettings) -> PolicyInterface:
 
 def _expert_teacher(settings: PegTaskSettings) -> dict:
     """The scripted expert as a distillation teacher on the critic group (the privileged view's observations)."""
-    offsets, at = {}, 0
-    for term in _interface("privileged", settings.as_teacher()).observations:
-        offsets[term.name] = at
-        at += term.size
+    offsets = _interface("privileged", settings.as_teacher()).term_offsets()
     return {"class_name": "sim.tasks.peg_insertion.expert:PegExpertModel",
             "fixture_pose_at": offsets["fixture_pose"], "peg_pose_at": offsets["peg_pose"],
             "peg_length": settings.peg.length, "fixture_depth": settings.fixture.depth,

@@ -97,10 +97,7 @@ def make_env_from_cfg(cfg, interface: PolicyInterface = INTERFACE):
 
 def _expert_teacher() -> dict:
     """The proportional task-space expert (:mod:`sim.tasks.reach.expert`) on the policy group."""
-    offsets, at = {}, 0
-    for term in INTERFACE.observations:
-        offsets[term.name] = at
-        at += term.size
+    offsets = INTERFACE.term_offsets()
     return {"class_name": "sim.tasks.reach.expert:ReachExpertModel", "pose_at": offsets["ee_pose"],
             "goal_at": offsets["pose_command"], "position_scale": POSITION_SCALE, "rotation_scale": ROTATION_SCALE}
 
