@@ -144,3 +144,48 @@ def test_dagger_dataset_keeps_the_newest_transitions(monkeypatch):
     assert dataset._size == 5, "full: the oldest transitions make room"
     assert sorted(dataset._observations["policy"].flatten().tolist()) == [2.0, 3.0, 4.0, 5.0, 6.0]
     assert torch.equal(dataset._actions, dataset._observations["policy"] * 10), "labels stay with their states"
+
+
+def test_dagger_fits_only_the_states_its_teacher_labels():
+    """A teacher's NaN action leaves a state unlabelled: DAgger neither fits it nor normalises by it, and behaviour
+    cloning lets the student act there instead of sending NaN to the env."""
+    import torch
+    from rsl_rl.models import MLPModel
+    from rsl_rl.storage import RolloutStorage
+    from tensordict import TensorDict
+
+    from robot_ac.runners.distillation import AggregatedDistillation, BehaviourCloning
+    from sim.scripted_expert import ScriptedExpertModel
+
+    class LabelsNonPositive(ScriptedExpertModel):
+        def forward(self, obs, masks=None, hidden_state=None, stochastic_output=False):
+            state = self.state(obs)
+            return torch.where(state[:, :1] > 0, torch.nan, 2 * state)
+
+    def observations():
+        return TensorDict({"policy": torch.randn(16, 2)}, batch_size=[16])
+
+    groups = {"student": ["policy"], "teacher": ["policy"]}
+    for algorithm in (AggregatedDistillation, BehaviourCloning):
+        torch.manual_seed(0)
+        obs = observations()
+        student = MLPModel(obs, groups, "student", 2, hidden_dims=[8], obs_normalization=True,
+                           distribution_cfg={"class_name": "GaussianDistribution", "init_std": 0.05})
+        teacher = LabelsNonPositive(groups, "teacher", 2, expected_dim=2)
+        alg = algorithm(student, teacher, RolloutStorage("distillation", 16, 3, obs, [2], "cpu"), num_learning_epochs=1,
+                        gradient_length=1)
+        seen = []
+        for _ in range(3):
+            obs = observations()
+            seen.append(obs["policy"])
+            actions = alg.act(obs)
+            assert torch.isfinite(actions).all(), f"{algorithm.__name__} acts where the teacher gives no label"
+            alg.process_env_step(obs, torch.zeros(16), torch.zeros(16), {})
+        seen = torch.cat(seen)
+        losses = alg.update()
+        labelled = seen[seen[:, 0] <= 0]
+        assert alg._size == len(labelled) and losses["labelled_share"] == len(labelled) / len(seen)
+        assert torch.equal(alg._actions[:alg._size], 2 * alg._observations["policy"][:alg._size])
+        assert (alg._observations["policy"][:alg._size, 0] <= 0).all()
+        torch.testing.assert_close(student.obs_normalizer.mean, labelled.mean(dim=0))
+        assert all(torch.isfinite(p).all() for p in student.parameters())

@@ -8,6 +8,9 @@ Both fit the student actor (``policy`` group) to the teacher's actions (the teac
 * behaviour cloning (``--algo bc``): the teacher acts, the student learns from the teacher's own states. The
   returns in the learning curve are then the teacher's; judge the student with ``robot-ac eval``.
 
+A teacher may leave a state unlabelled (its action NaN) where it does not know what to do: a local controller past
+its region of attraction, say. Such states are not fitted; where the teacher would act in one, the student does.
+
 Checkpoints hold the student as ``actor_state_dict``, so export, play and eval work as for PPO.
 """
 
@@ -41,10 +44,12 @@ class AggregatedDistillation(Distillation):
             return super().update()
         self.num_updates += 1
         groups = self.student.obs_groups
-        self._aggregate({g: self.storage.observations[g].flatten(0, 1) for g in groups},
-                        self.storage.privileged_actions.flatten(0, 1))
-        rollout = len(self.storage.privileged_actions.flatten(0, 1))
-        steps = max(1, REPLAYS_PER_TRANSITION * self.num_learning_epochs * rollout // BATCH_SIZE)
+        labels = self.storage.privileged_actions.flatten(0, 1)
+        labelled = torch.isfinite(labels).all(dim=-1)
+        observations = self.storage.observations.flatten(0, 1)[labelled]
+        self._aggregate({g: observations[g] for g in groups}, labels[labelled])
+        rollout = int(labelled.sum())
+        steps = max(1, REPLAYS_PER_TRANSITION * self.num_learning_epochs * rollout // BATCH_SIZE) if self._size else 0
         total = 0.0
         for _ in range(steps):
             index = torch.randint(0, self._size, (BATCH_SIZE,), device=self.device)
@@ -58,9 +63,19 @@ class AggregatedDistillation(Distillation):
                 torch.nn.utils.clip_grad_norm_(self.student.parameters(), self.max_grad_norm)
             self.optimizer.step()
             total += loss.item()
-        self.student.update_normalization(self.storage.observations.flatten(0, 1))  # type: ignore[arg-type]
+        if rollout:
+            self.student.update_normalization(observations)  # type: ignore[arg-type]
         self.storage.clear()
-        return {"behavior": total / steps}
+        return {"behavior": total / steps if steps else float("nan"), "labelled_share": rollout / len(labels)}
+
+    def act(self, obs: TensorDict) -> torch.Tensor:
+        actions = super().act(obs)
+        if self.student.is_recurrent:
+            # rsl_rl's recurrent update fits every step of the rollout: an unlabelled step is its own target there.
+            labels = self.transition.privileged_actions
+            unlabelled = ~torch.isfinite(labels).all(dim=-1)
+            labels[unlabelled] = actions[unlabelled]
+        return actions
 
     def _aggregate(self, observations: dict[str, torch.Tensor], actions: torch.Tensor) -> None:
         """Write the rollout into the ring buffer (allocated at the first rollout)."""
@@ -82,8 +97,9 @@ class BehaviourCloning(AggregatedDistillation):
     """Distillation with the teacher acting: behaviour cloning on the teacher's state distribution (aggregated)."""
 
     def act(self, obs: TensorDict) -> torch.Tensor:
-        super().act(obs)
-        return self.transition.privileged_actions  # type: ignore[return-value]
+        student = super().act(obs)
+        labels = self.transition.privileged_actions
+        return torch.where(torch.isfinite(labels), labels, student)  # type: ignore[arg-type]
 
 
 ALGORITHMS = {"dagger": "robot_ac.runners.distillation:AggregatedDistillation",
