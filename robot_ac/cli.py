@@ -83,6 +83,35 @@ class Tactile:
 
 
 @dataclass
+class KeystoreCreate:
+    """Make (or update) an SROS2 keystore for a robot: one CA, an identity per enclave (policy node, operator,
+    viewer, robot driver), SROS2's governance and per-topic permissions from the hardware config, signed."""
+
+    dir: Annotated[Path, tyro.conf.Positional]
+    """Keystore directory (created; an existing one keeps its CA and identities, its permissions are renewed)."""
+    config: Path
+    """Hardware config YAML whose topics the permissions grant."""
+    domain_id: int | None = None
+    """DDS domain the governance and permissions cover (default: $ROS_DOMAIN_ID, else 0)."""
+
+
+@dataclass
+class KeystoreShow:
+    """List a keystore's enclaves: the topics each may publish and subscribe to, and any file rcl would miss."""
+
+    dir: Annotated[Path, tyro.conf.Positional]
+
+
+@dataclass
+class Keystore:
+    """DDS security (SROS2) for a robot's ROS graph."""
+
+    target: tyro.conf.OmitSubcommandPrefixes[
+        Annotated[KeystoreCreate, tyro.conf.subcommand("create")] | Annotated[KeystoreShow, tyro.conf.subcommand("show")]
+    ]
+
+
+@dataclass
 class Tasks:
     """List the registered tasks with their observation and action sizes."""
 
@@ -100,11 +129,12 @@ Command = (
     | Annotated[ReplayOptions, tyro.conf.subcommand("replay")]
     | Annotated[Record, tyro.conf.subcommand("record")]
     | Annotated[Tactile, tyro.conf.subcommand("tactile")]
+    | Annotated[Keystore, tyro.conf.subcommand("keystore")]
     | Annotated[Tasks, tyro.conf.subcommand("tasks")]
 )
 
 EXTRAS = {"torch": "learn", "rsl_rl": "learn", "tensordict": "learn", "tensorboard": "learn", "matplotlib": "learn",
-          "onnx": "learn", "isaaclab": "sim", "isaaclab_newton": "sim", "newton": "sim", "warp": "sim",
+          "onnx": "learn", "cryptography": "ros", "isaaclab": "sim", "isaaclab_newton": "sim", "newton": "sim", "warp": "sim",
           "mujoco": "sim", "rclpy": "ros", "rosidl_runtime_py": "ros", "robot_ac_ros": "ros"}
 """Top-level module -> the extra of pyproject.toml that installs it."""
 
@@ -181,6 +211,25 @@ def run_tactile(args: Tactile) -> None:
         print(f"wrote {demo_sheet(args.target.out, args.target.sensor)}")
 
 
+def run_keystore(args: Keystore) -> None:
+    import os
+
+    from robot_ac.contract.hardware_config import load_hardware_config
+    from robot_ac.deploy.keystore import Keystore as Store, create_keystore, describe_keystore, show_keystore
+
+    if isinstance(args.target, KeystoreShow):
+        print(show_keystore(Store(args.target.dir)))
+        return
+    create = args.target
+    domain = create.domain_id
+    if domain is None:
+        text = os.environ.get("ROS_DOMAIN_ID", "0") or "0"
+        if not text.isdigit():
+            raise RobotAcError(f"ROS_DOMAIN_ID '{text}' is not a domain id (0-232); pass --domain-id")
+        domain = int(text)
+    print(describe_keystore(create_keystore(create.dir, load_hardware_config(create.config), domain_id=domain)))
+
+
 def run_tasks(_: Tasks) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -212,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     args = tyro.cli(Command, args=argv, prog="robot-ac", description=__doc__.splitlines()[0])
     handlers = {TrainOptions: run_train, PlayOptions: run_play, ExportOptions: run_export, Bench: run_bench,
                 Deploy: run_deploy, ReplayOptions: run_replay, Record: run_record, Tactile: run_tactile,
-                Tasks: run_tasks}
+                Keystore: run_keystore, Tasks: run_tasks}
     try:
         handlers[type(args)](args)
     except RobotAcError as exc:
