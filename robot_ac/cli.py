@@ -107,7 +107,8 @@ class Keystore:
     """DDS security (SROS2) for a robot's ROS graph."""
 
     target: tyro.conf.OmitSubcommandPrefixes[
-        Annotated[KeystoreCreate, tyro.conf.subcommand("create")] | Annotated[KeystoreShow, tyro.conf.subcommand("show")]
+        Annotated[KeystoreCreate, tyro.conf.subcommand("create")]
+        | Annotated[KeystoreShow, tyro.conf.subcommand("show")]
     ]
 
 
@@ -134,8 +135,8 @@ Command = (
 )
 
 EXTRAS = {"torch": "learn", "rsl_rl": "learn", "tensordict": "learn", "tensorboard": "learn", "matplotlib": "learn",
-          "onnx": "learn", "cryptography": "ros", "isaaclab": "sim", "isaaclab_newton": "sim", "newton": "sim", "warp": "sim",
-          "mujoco": "sim", "rclpy": "ros", "rosidl_runtime_py": "ros", "robot_ac_ros": "ros"}
+          "onnx": "learn", "cryptography": "ros", "isaaclab": "sim", "isaaclab_newton": "sim", "newton": "sim",
+          "warp": "sim", "mujoco": "sim", "rclpy": "ros", "rosidl_runtime_py": "ros", "robot_ac_ros": "ros"}
 """Top-level module -> the extra of pyproject.toml that installs it."""
 
 
