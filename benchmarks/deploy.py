@@ -54,7 +54,7 @@ def _joint_configs(names: list[str]) -> list[dict[str, Any]]:
 def write_cartesian_setup(folder: Path, rate_hz: float) -> tuple[Path, Path]:
     """A 7-joint arm driven by TCP pose targets at ``rate_hz`` and a matching random MLP policy export."""
     config = {
-        "robot": "bench_arm", "control_rate_hz": rate_hz, "command_interface": "cartesian_pose",
+        "robot": "bench_arm", "simulated": True, "control_rate_hz": rate_hz, "command_interface": "cartesian_pose",
         "joints": _joint_configs(ARM_JOINTS),
         "topics": {"joint_states": STATE_TOPIC, "command": TARGET_TOPIC, "ee_pose": POSE_TOPIC},
         "cartesian": {"base_frame": "base", "ramp_in_s": 0.2, "max_step_m": 0.005, "max_step_rad": 0.02,
@@ -81,7 +81,8 @@ def write_cartesian_setup(folder: Path, rate_hz: float) -> tuple[Path, Path]:
 def write_bench_setup(folder: Path, rate_hz: float) -> tuple[Path, Path]:
     """A 29-joint robot config at ``rate_hz`` and a matching random MLP policy export."""
     config = {
-        "robot": "bench_humanoid", "control_rate_hz": rate_hz, "command_interface": "forward_position",
+        "robot": "bench_humanoid", "simulated": True, "control_rate_hz": rate_hz,
+        "command_interface": "forward_position",
         "joints": _joint_configs(JOINTS),
         "topics": {"joint_states": STATE_TOPIC, "command": COMMAND_TOPIC},
         "safety": {"ramp_duration_s": 0.2, "joint_state_timeout_s": 0.05, "overrun_factor": 3.0},
@@ -217,7 +218,7 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
             ["--state-topic", POSE_TOPIC, "--command-topic", TARGET_TOPIC, "--cartesian"]
         nodes = {
             "robot_ac_policy_node": [sys.executable, "-m", "robot_ac.cli", "deploy", "--config", str(config_path),
-                                     "--policy", str(export), "--trigger", "joint_state"],
+                                     "--policy", str(export), "--trigger", "joint_state", "--autostart"],
             "bare_echo": [sys.executable, "-m", "benchmarks.deploy_echo", "--policy", str(export), *echo_topics],
         }
         context = rclpy.Context()

@@ -1,8 +1,9 @@
-"""ros2 launch robot_ac_ros deploy.launch.py hardware_config:=<yaml> policy:=<export dir> [autostart:=true]
+"""ros2 launch robot_ac_ros deploy.launch.py hardware_config:=<yaml> policy:=<export dir> [autostart:=false]
 [trigger:=timer|joint_state]
 
-Starts the policy node(s) from :func:`robot_ac_ros.launch_nodes.deploy_nodes`, configures them and, once
-configured, activates them (which starts the ramp to the default pose when autostart is true).
+Starts the policy node(s) from :func:`robot_ac_ros.launch_nodes.deploy_nodes` (with the config's enclave and
+discovery settings), configures them and, once configured, activates them. The robot then waits for the operator's
+``~/start``; autostart (ramp on activation) is for simulated robots only.
 """
 
 from launch import LaunchDescription
@@ -28,6 +29,7 @@ def _actions(context):
     for description in descriptions:
         node = LifecycleNode(package=description.package, executable=description.executable,
                              name=description.name, namespace="", parameters=[description.parameters],
+                             ros_arguments=description.ros_arguments, additional_env=description.environment,
                              output="screen")
         actions += [
             node,
@@ -45,8 +47,8 @@ def generate_launch_description() -> LaunchDescription:
     return LaunchDescription([
         DeclareLaunchArgument("hardware_config", description="hardware config YAML (hardware_configs/*.yaml)"),
         DeclareLaunchArgument("policy", description="export directory with manifest.json and policy.onnx"),
-        DeclareLaunchArgument("autostart", default_value="true",
-                              description="ramp to the default pose and start the policy on activation"),
+        DeclareLaunchArgument("autostart", default_value="false",
+                              description="simulated robots only: ramp and start the policy on activation"),
         DeclareLaunchArgument("trigger", default_value="timer",
                               description="'timer' (control-rate timer) or 'joint_state' (step on each state)"),
         OpaqueFunction(function=_actions),

@@ -29,8 +29,9 @@ class Deploy:
     """Hardware config YAML (hardware_configs/*.yaml)."""
     policy: Path
     """Export directory holding manifest.json and policy.onnx."""
-    autostart: bool = True
-    """Ramp and start the policy as soon as fresh joint states arrive; else wait for the ~/start service."""
+    autostart: bool = False
+    """Simulated robots only (the config's ``simulated: true``): ramp and start the policy as soon as fresh joint
+    states arrive. Otherwise the robot waits for the operator's ~/start service."""
     duration_s: float | None = None
     """Stop after this many seconds (default: run until Ctrl-C)."""
     trigger: Literal["timer", "joint_state"] = "timer"

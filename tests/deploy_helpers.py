@@ -23,6 +23,26 @@ def spin_until(executor, condition: Callable[[], bool], timeout_s: float) -> boo
     return False
 
 
+def operator_start(executor, node, timeout_s: float = 10.0, service: str = "/policy_node/start") -> bool:
+    """Call the policy node's ``~/start`` from ``node`` (the operator) until it is accepted (it is refused while
+    inputs are missing or stale) or ``timeout_s`` passes."""
+    from std_srvs.srv import Trigger
+
+    client = node.create_client(Trigger, service)
+    deadline = time.monotonic() + timeout_s
+    try:
+        if not client.wait_for_service(timeout_sec=timeout_s):
+            return False
+        while time.monotonic() < deadline:
+            future = client.call_async(Trigger.Request())
+            if spin_until(executor, future.done, max(0.0, deadline - time.monotonic())) and future.result().success:
+                return True
+            spin_until(executor, lambda: False, 0.1)
+        return False
+    finally:
+        node.destroy_client(client)
+
+
 def write_linear_export(out_dir: Path, interface: PolicyInterface, seed: int = 0, gain: float = 0.3) -> np.ndarray:
     """``actions = tanh(obs @ W + b)`` exported as policy.onnx + manifest.json; returns [W; b] for checking."""
     ((weights, bias),) = write_mlp_export(out_dir, interface, seed=seed, gain=gain / np.sqrt(2))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from robot_ac.contract.hardware_config import load_hardware_config
-from robot_ac.deploy.keystore import ENCLAVE_FILES, create_keystore, granted_topics, missing_enclave_files
+from robot_ac.deploy.keystore import create_keystore, granted_topics
+from robot_ac.deploy.security import ENCLAVE_FILES, missing_enclave_files
 from robot_ac.deploy.permissions import (
     OPERATOR_ENCLAVE, POLICY_NODE_ENCLAVE, ROBOT_ENCLAVE, VIEWER_ENCLAVE, enclave_permissions,
 )

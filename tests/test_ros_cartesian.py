@@ -26,7 +26,7 @@ from robot_ac.deploy.cartesian import tilt
 from robot_ac.deploy.pose import rotation_between
 from robot_ac.export.synthetic import write_mlp_export
 from robot_ac_ros.run import bring_up, make_policy_nodes
-from tests.deploy_helpers import spin_until
+from tests.deploy_helpers import operator_start, spin_until
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_STUDENT = ROOT / "policies" / "franka-peg-place" / "dagger-image-seed1"
@@ -204,6 +204,9 @@ def test_zoo_reach_policy_brings_the_fake_frankas_hand_to_its_goal(ros_context, 
     executor.add_node(node)
     try:
         bring_up([node])
+        assert spin_until(executor, lambda: goal_pub.publish(Float64MultiArray(data=goal.tolist())) or
+                          not node.supervisor.observations.missing_inputs(), 10.0)
+        assert operator_start(executor, operator)
 
         def reached() -> bool:
             goal_pub.publish(Float64MultiArray(data=goal.tolist()))

@@ -21,7 +21,7 @@ from robot_ac.errors import RobotAcError
 from robot_ac_ros.launch_nodes import deploy_nodes
 from robot_ac_ros.run import bring_up, make_policy_nodes
 from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_JOINT_TASK
-from tests.deploy_helpers import ToyRobot, spin_until, write_linear_export
+from tests.deploy_helpers import ToyRobot, operator_start, spin_until, write_linear_export
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "hardware_configs"
@@ -45,7 +45,8 @@ def test_launch_node_list_checks_the_pair_first(fast_franka, tmp_path):
     (node,) = deploy_nodes(config, export)
     assert (node.package, node.executable, node.lifecycle) == ("robot_ac_ros", "policy_node", True)
     assert node.parameters == {"hardware_config": str(config.resolve()), "policy": str(export.resolve()),
-                               "autostart": True, "trigger": "timer"}
+                               "autostart": False, "trigger": "timer"}
+    assert (node.ros_arguments, node.environment) == ([], {}), "no security or discovery settings in this config"
     with pytest.raises(RobotAcError, match="does not fit hardware config.*panda_joint1"):
         deploy_nodes(CONFIGS / "unitree_g1.yaml", export)
     launch_file = (ROOT / "launch" / "deploy.launch.py").read_text()
@@ -142,7 +143,10 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
         return not node.supervisor.observations.missing_inputs()
 
     assert spin_until(executor, goal_arrived, 5.0)
-    assert spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0)
+    assert not spin_until(executor, lambda: node.supervisor.state != State.PASSIVE, 0.5), \
+        "a real robot's config moves only on the operator's start"
+    assert operator_start(executor, helper)
+    assert node.supervisor.state == State.RAMP
     assert spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)
     assert spin_until(executor, lambda: node.supervisor.counters.policy_steps > 20, 5.0)
 
@@ -158,7 +162,8 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
     reset = helper.create_client(Trigger, "/policy_node/reset")
     future = reset.call_async(Trigger.Request())
     assert spin_until(executor, future.done, 5.0) and future.result().success
-    assert spin_until(executor, lambda: node.supervisor.state == State.RAMP, 5.0), "autostart ramps again"
+    assert not spin_until(executor, lambda: node.supervisor.state != State.PASSIVE, 0.3), "reset does not start"
+    assert operator_start(executor, helper) and node.supervisor.state == State.RAMP
 
     assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
     assert node.supervisor.state == State.HOLD
@@ -195,7 +200,8 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
     states: list[JointState] = []
     monitor.create_subscription(JointState, config.topics.joint_states, states.append, qos_profile_sensor_data)
     executor.add_node(monitor)
-    (node,) = make_policy_nodes(config_path, trained_cartpole / "export", trigger="joint_state", context=ros_context)
+    (node,) = make_policy_nodes(config_path, trained_cartpole / "export", autostart=True, trigger="joint_state",
+                                context=ros_context)
     executor.add_node(node)
     from robot_ac_ros.record import RecorderNode
 

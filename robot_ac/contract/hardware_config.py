@@ -124,6 +124,22 @@ class SafetyConfig(_Strict):
     """What a fault in POLICY leads to: HOLD freezes the last safe command, DAMP removes stiffness."""
 
 
+class SecurityConfig(_Strict):
+    """Who may join the robot's ROS graph. ``robot-ac keystore create`` makes the enclaves; see the README."""
+
+    dds: Literal["off", "required"] = "off"
+    """``required``: the policy node configures only with SROS2 in force (``ROS_SECURITY_ENABLE=true``,
+    ``ROS_SECURITY_STRATEGY=Enforce``, its enclave's six files in ``ROS_SECURITY_KEYSTORE``), and says what is
+    missing. Needs an rmw built with DDS security (PyPI's Fast DDS is not; Debian's Cyclone DDS is)."""
+    enclave: str = Field(default="/robot_ac/policy_node", pattern=r"^(/[A-Za-z0-9_]+)+$")
+    """The policy node's enclave (``--enclave``), as the keystore names it."""
+    discovery_range: Literal["subnet", "localhost", "off", "system_default"] | None = None
+    """``ROS_AUTOMATIC_DISCOVERY_RANGE`` for the node: ``localhost`` keeps it to this machine, ``off`` to
+    ``static_peers`` alone. None leaves the environment's."""
+    static_peers: list[str] = Field(default_factory=list)
+    """``ROS_STATIC_PEERS``: the hosts (names or addresses) discovery reaches beyond the range, e.g. the robot."""
+
+
 Vector3 = tuple[float, float, float]
 
 
@@ -205,6 +221,10 @@ class HardwareConfig(_Strict):
     """Required with ``command_interface: cartesian_pose``."""
     adapters: list[str] = Field(default_factory=list)
     """Optional vendor adapters (e.g. ``unitree_hg``) loaded only where their message packages exist."""
+    simulated: bool = False
+    """True for a robot that exists only in a simulator: only such a config may start the policy on its own
+    (``autostart``); a real robot waits for the operator's start."""
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> HardwareConfig:

@@ -30,11 +30,9 @@ from cryptography.x509.oid import NameOID
 from robot_ac._atomic import atomic_write_bytes
 from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.deploy.permissions import EnclavePermissions, enclave_permissions
+from robot_ac.deploy.security import missing_enclave_files
 from robot_ac.errors import RobotAcError
 
-ENCLAVE_FILES = ("cert.pem", "key.pem", "identity_ca.cert.pem", "permissions_ca.cert.pem", "governance.p7s",
-                 "permissions.p7s")
-"""What rcl needs in an enclave directory to create a secured node."""
 CA_NAME = "robot_ac keystore CA"
 VALIDITY = datetime.timedelta(days=3650)
 BACKDATE = datetime.timedelta(days=1)
@@ -118,11 +116,6 @@ def show_keystore(store: Keystore) -> str:
         for kind in ("publish", "subscribe"):
             lines.append(f"  {kind}: {', '.join(sorted(granted[kind])) or '-'}")
     return "\n".join(lines) or f"keystore '{store.root}': no enclaves"
-
-
-def missing_enclave_files(directory: str | Path) -> list[str]:
-    """The files of :data:`ENCLAVE_FILES` that ``directory`` lacks (all of them when it does not exist)."""
-    return [name for name in ENCLAVE_FILES if not (Path(directory) / name).is_file()]
 
 
 def governance_xml(domain_id: int) -> bytes:

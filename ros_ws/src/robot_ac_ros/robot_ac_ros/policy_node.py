@@ -1,9 +1,11 @@
 """``policy_node``: a rclpy LifecycleNode that runs an exported robot-ac policy on a robot.
 
 Lifecycle:
-    configure   load the hardware config and the policy, refuse (FAILURE, reasons logged) if they disagree
-    activate    start the control timer at the manifest's control period; with ``autostart`` the supervisor
-                ramps to the default pose as soon as fresh joint states arrive, then hands over to the policy
+    configure   load the hardware config and the policy, refuse (FAILURE, reasons logged) if they disagree, if
+                the config requires DDS security that is not in force, or if ``autostart`` is asked of a real robot
+    activate    start the control timer at the manifest's control period; the supervisor waits in PASSIVE for the
+                operator's ``~/start`` (with ``autostart``, simulated robots only: as soon as fresh joint states
+                arrive), ramps to the default pose, then hands over to the policy
     deactivate  HOLD (the last safe command stays)
     cleanup / shutdown   DAMP (one damping command), then release everything
 
@@ -16,6 +18,7 @@ frames as the untouched-gel references, before a grasp) (std_srvs/Trigger).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +38,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from robot_ac.deploy import (CartesianSupervisor, Command, PolicyRuntime, Supervisor, check_compatibility,
                              load_hardware_config, make_supervisor)
 from robot_ac.deploy import State as SupervisorState
+from robot_ac.deploy.security import security_problems
 from robot_ac.deploy.supervisor import OPERATOR_HOLD
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.spin import spin_until_shutdown
@@ -83,7 +87,7 @@ class PolicyNode(LifecycleNode):
         super().__init__(node_name, **kwargs)
         self.declare_parameter("hardware_config", "")
         self.declare_parameter("policy", "")
-        self.declare_parameter("autostart", True)
+        self.declare_parameter("autostart", False)
         self.declare_parameter("trigger", "timer")
         self.clock = clock
         self.supervisor: Supervisor | None = None
@@ -105,6 +109,15 @@ class PolicyNode(LifecycleNode):
             runtime = PolicyRuntime(policy_path)
         except RobotAcError as exc:
             self.get_logger().error(f"configure failed: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        refusals = [f"hardware config '{config_path}' requires DDS security (security.dds: required): {problem}"
+                    for problem in security_problems(config.security, os.environ)]
+        if self.get_parameter("autostart").value and not config.simulated:
+            refusals.append(f"autostart: hardware config '{config_path}' drives a real robot (simulated: false), "
+                            "which starts only on the operator's ~/start")
+        if refusals:
+            for refusal in refusals:
+                self.get_logger().error(f"configure refused: {refusal}")
             return TransitionCallbackReturn.FAILURE
         problems = check_compatibility(runtime.manifest, config)
         if problems:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 from pathlib import Path
 
@@ -11,12 +12,15 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
+from robot_ac.contract.hardware_config import load_hardware_config
+from robot_ac.contract.manifest import load_manifest
+from robot_ac.deploy.check import describe_motion
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.launch_nodes import deploy_nodes
 from robot_ac_ros.policy_node import PolicyNode
 
 
-def make_policy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
+def make_policy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = False,
                       trigger: str = "timer", **node_kwargs) -> list[PolicyNode]:
     """The deployment's nodes, created (rclpy must be initialised) but not yet configured."""
     return [PolicyNode(d.name, parameter_overrides=[Parameter(k, value=v) for k, v in d.parameters.items()],
@@ -33,10 +37,14 @@ def bring_up(nodes: list[PolicyNode]) -> None:
                                    " (its log says why)")
 
 
-def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: bool = True,
+def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: bool = False,
                    duration_s: float | None = None, trigger: str = "timer") -> None:
-    """Run until Ctrl-C (or ``duration_s``); on the way out every node damps and releases the robot."""
-    rclpy.init()
+    """Run until Ctrl-C (or ``duration_s``); on the way out every node damps and releases the robot. One process
+    holds every node, so they share one rcl context: its environment and ``--ros-args`` are the first node's."""
+    (description, *_) = deploy_nodes(hardware_config, policy, autostart, trigger)
+    print(describe_motion(load_manifest(Path(policy) / "manifest.json"), load_hardware_config(hardware_config)))
+    os.environ.update(description.environment)
+    rclpy.init(args=["--ros-args", *description.ros_arguments] if description.ros_arguments else None)
     executor = SingleThreadedExecutor()
     nodes: list[PolicyNode] = []
     try:
