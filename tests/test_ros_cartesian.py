@@ -43,8 +43,8 @@ def _start_fake_franka(config_path: Path, tmp_path: Path):
 
 @pytest.fixture
 def franka_rig(ros_context, tmp_path):
-    """The Franka GelSight config (0.3 s ramp-in, lenient timeouts), a student export, the fake Franka in its own process, the
-    policy node here (explicit start), and a helper node that sends the goal and can inject faults."""
+    """The Franka GelSight config (0.3 s ramp-in, lenient timeouts), a student export, the fake Franka in its own
+    process, the policy node here (explicit start), and a helper node that sends the goal and can inject faults."""
     import rclpy
 
     data = yaml.safe_load((ROOT / "hardware_configs" / "franka_gelsight.yaml").read_text())

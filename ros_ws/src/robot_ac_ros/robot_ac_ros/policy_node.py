@@ -11,9 +11,10 @@ Lifecycle:
 
 Topics (names from the hardware config): JointState, Imu, tactile Images and goal (when the policy reads them) in;
 Float64MultiArray (forward controllers), JointTrajectory or PoseStamped (``cartesian_pose``: with the measured
-PoseStamped, the external WrenchStamped and the gripper's JointState in) out; DiagnosticArray. Safety checks run on every incoming JointState; the policy
-runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``, ``~/hold`` and ``~/tactile_reference`` (take the current tactile
-frames as the untouched-gel references, before a grasp) (std_srvs/Trigger).
+PoseStamped, the external WrenchStamped and the gripper's JointState in) out; DiagnosticArray. Safety checks run on
+every incoming JointState; the policy runs on the timer. Services: ``~/start``, ``~/estop``, ``~/reset``,
+``~/hold`` and ``~/tactile_reference`` (take the current tactile frames as the untouched-gel references, before a
+grasp) (std_srvs/Trigger).
 """
 
 from __future__ import annotations
