@@ -43,4 +43,24 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # isaaclab==3.0.0 (kit-less, Newton) brings torch 2.11, warp, newton, mujoco-warp and rsl-rl-lib: ~3 min, ~7 GB.
 .venv/bin/python -m pip install --quiet --progress-bar off -e ".[learn,sim,ros,test]"
+
+# Cyclone DDS 0.10.2 (the G1's DDS) with its DDS-Security plugins, from Debian, and its Python binding built against
+# it: the DDS-Security test of our keystores and the plain-DDS peers. The binding looks for include/, bin/ and
+# lib/libddsc.so under CYCLONEDDS_HOME; Debian keeps the library in the multiarch directory, hence the small prefix.
+if ! [ -f /usr/include/dds/dds.h ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's Cyclone DDS (cyclonedds-dev) and openssl"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -q cyclonedds-dev openssl >/dev/null \
+        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q cyclonedds-dev openssl >/dev/null; }
+fi
+if [ -f /usr/include/dds/dds.h ] && ! .venv/bin/python -c "import cyclonedds.domain" 2>/dev/null; then
+    home=.venv/cyclonedds-home
+    mkdir -p "$home"
+    ln -sfn /usr/include "$home/include"
+    ln -sfn /usr/bin "$home/bin"
+    ln -sfn "/usr/lib/$(gcc -dumpmachine)" "$home/lib"
+    CYCLONEDDS_HOME="$PWD/$home" .venv/bin/python -m pip install --quiet --progress-bar off "cyclonedds==0.10.2"
+elif ! [ -f /usr/include/dds/dds.h ]; then
+    echo "setup: note: no Cyclone DDS (not a Debian system?): the DDS-Security tests will be skipped"
+fi
 .venv/bin/python -c "import robot_ac, sim.tasks, isaaclab, newton, warp, rsl_rl, onnxruntime, rclpy, robot_ac_ros; print(\"setup: ok\")"
