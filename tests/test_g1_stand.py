@@ -73,7 +73,7 @@ def test_standing_curriculum_takes_the_assist_away_then_pushes_and_follows_survi
     assert push.params["velocity_range"]["x"] == (0.0, 0.0)
     curriculum.load_state({"level": 0.8, "successes": 0, "episodes": 0})
     assert assist.params["stiffness"] == assist.params["damping"] == assist.params["lift"] == 0.0
-    assert push.params["velocity_range"]["x"] == pytest.approx((-0.18, 0.18)), "level 0.8: 0.6 of the 0.3 m/s push"
+    assert push.params["velocity_range"]["x"] == pytest.approx((-0.12, 0.12)), "level 0.8: 0.6 of the 0.2 m/s push"
     env.curriculum_manager._term_cfgs[0].params["window"] = NUM_ENVS
     falls = 0
     for step in range(300):  # full-scale flailing topples every G1 within a few seconds
@@ -84,7 +84,7 @@ def test_standing_curriculum_takes_the_assist_away_then_pushes_and_follows_survi
             break
     assert falls >= NUM_ENVS
     assert curriculum.state()["level"] == pytest.approx(0.6), "a window of falls lowers the level by one step"
-    assert push.params["velocity_range"]["y"] == pytest.approx((-0.06, 0.06))
+    assert push.params["velocity_range"]["y"] == pytest.approx((-0.04, 0.04))
 
 
 def test_the_assist_holds_up_a_g1_that_falls_without_it(stand_env) -> None:
@@ -181,6 +181,6 @@ def test_evaluation_pushes_at_full_strength_without_a_curriculum() -> None:
     cfg = make_locomotion_env_cfg(opts, robot_cfg=g1.g1_cfg(), robot=g1_task._robot())
     g1_task._make_standing(cfg, opts)
     assert cfg.curriculum is None and cfg.events.assist is None, "evaluation: no training wheels"
-    assert cfg.events.push.params["velocity_range"] == {"x": (-0.3, 0.3), "y": (-0.3, 0.3)}
+    assert cfg.events.push.params["velocity_range"] == {"x": (-0.2, 0.2), "y": (-0.2, 0.2)}
     noise = cfg.observations.policy.joint_vel.noise
     assert (noise.n_min, noise.n_max) == (-0.3, 0.3), "joint velocities as noisy as a balance can act on"
