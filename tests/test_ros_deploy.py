@@ -110,6 +110,15 @@ class _ToyRobotNode:
         self._pub.publish(JointState(name=names, position=position, velocity=velocity))
 
 
+def _call(executor, node, service: str) -> Trigger.Response:
+    client = node.create_client(Trigger, service)
+    assert client.wait_for_service(timeout_sec=5.0)
+    future = client.call_async(Trigger.Request())
+    assert spin_until(executor, future.done, 5.0)
+    node.destroy_client(client)
+    return future.result()
+
+
 def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
     import rclpy
 
@@ -145,6 +154,15 @@ def test_lifecycle_services_and_diagnostics(ros_context, fast_franka, tmp_path):
     assert spin_until(executor, goal_arrived, 5.0)
     assert not spin_until(executor, lambda: node.supervisor.state != State.PASSIVE, 0.5), \
         "a real robot's config moves only on the operator's start"
+    intruder = helper.create_publisher(Float64MultiArray, config.topics.command, 1)
+    second_goal = helper.create_publisher(Float64MultiArray, config.topics.goal, 1)
+    spin_until(executor, lambda: len(node.unexpected_publishers()) == 2, 3.0)
+    refused = _call(executor, helper, "/policy_node/start")
+    assert not refused.success and config.topics.command in refused.message and config.topics.goal in refused.message
+    assert node.supervisor.state == State.PASSIVE, "someone else on the command or goal topic: no start"
+    helper.destroy_publisher(intruder)
+    helper.destroy_publisher(second_goal)
+    assert spin_until(executor, lambda: not node.unexpected_publishers(), 3.0)
     assert operator_start(executor, helper)
     assert node.supervisor.state == State.RAMP
     assert spin_until(executor, lambda: node.supervisor.state == State.POLICY, 5.0)

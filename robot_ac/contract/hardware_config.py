@@ -138,6 +138,9 @@ class SecurityConfig(_Strict):
     ``static_peers`` alone. None leaves the environment's."""
     static_peers: list[str] = Field(default_factory=list)
     """``ROS_STATIC_PEERS``: the hosts (names or addresses) discovery reaches beyond the range, e.g. the robot."""
+    goal_publishers: int = Field(default=1, ge=0)
+    """Publishers ``topics.goal`` may have when the operator starts (theirs); more, or any other publisher on the
+    command topic than the node's own, and start is refused: someone else is talking to the robot."""
 
 
 Vector3 = tuple[float, float, float]

@@ -275,7 +275,8 @@ class PolicyNode(LifecycleNode):
         self._last_tick = now
         supervisor = self.supervisor
         self._count_foreign_publishers(now)
-        if supervisor.state == SupervisorState.PASSIVE and self.get_parameter("autostart").value:
+        if supervisor.state == SupervisorState.PASSIVE and self.get_parameter("autostart").value \
+                and not self.unexpected_publishers():
             supervisor.start(now)
         before = supervisor.state
         self._publish(supervisor.tick(now))
@@ -329,10 +330,28 @@ class PolicyNode(LifecycleNode):
         return response
 
     def _srv_start(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-        if self.supervisor is not None:
-            self._count_foreign_publishers(self.clock())
-        ok = self.supervisor is not None and self.supervisor.start(self.clock())
+        if self.supervisor is None:
+            return self._service(response, False, "start refused")
+        self._count_foreign_publishers(self.clock())
+        others = self.unexpected_publishers()
+        if others:
+            self.get_logger().error("start refused: " + "; ".join(others))
+            return self._service(response, False, "start refused: " + "; ".join(others))
+        ok = self.supervisor.start(self.clock())
         return self._service(response, ok, "ramp started" if ok else "start refused")
+
+    def unexpected_publishers(self) -> list[str]:
+        """Topics the policy trusts that someone else also publishes on: the command (anyone but this node) and
+        the goal (more than ``security.goal_publishers``)."""
+        topics, allowed = self.config.topics, self.config.security.goal_publishers
+        found = []
+        others = self.count_publishers(topics.command) - 1
+        if others > 0:
+            found.append(f"{topics.command} has {others} publisher(s) besides this node")
+        if topics.goal and self.count_publishers(topics.goal) > allowed:
+            found.append(f"{topics.goal} has {self.count_publishers(topics.goal)} publishers, expected at most "
+                         f"{allowed} (security.goal_publishers)")
+        return found
 
     def _srv_estop(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self.supervisor is None:
