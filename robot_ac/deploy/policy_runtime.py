@@ -30,15 +30,21 @@ class PolicyRuntime:
         # One thread: the control loop wants low, steady latency, not throughput.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own exception types (InvalidProtobuf, Fail, ...) share no base
+            raise RobotAcError(f"{onnx_path}: onnxruntime cannot load it ({exc})") from exc
         self._check_io(onnx_path)
         self._state_names = [(s["input"], s["output"]) for s in self.manifest.policy.recurrent_state]
         self._state_shapes = {s["input"]: tuple(s["shape"]) for s in self.manifest.policy.recurrent_state}
         self.reset()
         zeros = np.zeros(self.manifest.interface.observation_size, dtype=np.float32)
         started = time.perf_counter()
-        for _ in range(warmup_steps):
-            self(zeros)
+        try:
+            for _ in range(warmup_steps):
+                self(zeros)
+        except Exception as exc:
+            raise RobotAcError(f"{onnx_path}: the policy fails on a zero observation ({exc})") from exc
         self.warmup_s = time.perf_counter() - started
         self.reset()
 
