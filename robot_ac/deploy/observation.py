@@ -110,6 +110,11 @@ class ObservationBuilder:
     def set_goal(self, values: Sequence[float]) -> None:
         self._goal = np.asarray(values, dtype=np.float64)
 
+    @property
+    def goal(self) -> np.ndarray | None:
+        """The latest goal received (None before the first)."""
+        return None if self._goal is None else self._goal.copy()
+
     def set_previous_action(self, action: np.ndarray) -> None:
         self._previous_action = np.asarray(action, dtype=np.float64)
 
