@@ -42,7 +42,9 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.ve
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # isaaclab==3.0.0 (kit-less, Newton) brings torch 2.11, warp, newton, mujoco-warp and rsl-rl-lib: ~3 min, ~7 GB.
-.venv/bin/python -m pip install --quiet --progress-bar off -e ".[learn,sim,ros,test]"
+.venv/bin/python -m pip install --quiet --progress-bar off -e ".[learn,sim,ros,rosbuild,test]"
+# ROS message packages with no PyPI wheel (unitree_hg: the G1's LowCmd / LowState), built into .venv.
+bash scripts/build_ros_messages.sh
 
 # Cyclone DDS 0.10.2 (the G1's DDS) with its DDS-Security plugins, from Debian, and its Python binding built against
 # it: the DDS-Security test of our keystores and the plain-DDS peers. The binding looks for include/, bin/ and
@@ -63,4 +65,4 @@ if [ -f /usr/include/dds/dds.h ] && ! .venv/bin/python -c "import cyclonedds.dom
 elif ! [ -f /usr/include/dds/dds.h ]; then
     echo "setup: note: no Cyclone DDS (not a Debian system?): the DDS-Security tests will be skipped"
 fi
-.venv/bin/python -c "import robot_ac, sim.tasks, isaaclab, newton, warp, rsl_rl, onnxruntime, rclpy, robot_ac_ros; print(\"setup: ok\")"
+.venv/bin/python -c "import robot_ac, sim.tasks, isaaclab, newton, warp, rsl_rl, onnxruntime, rclpy, robot_ac_ros, unitree_hg.msg; print(\"setup: ok\")"

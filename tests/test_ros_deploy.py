@@ -81,7 +81,9 @@ def test_colcon_builds_the_ros_package(tmp_path):
     workspace = repo / "ros_ws"
     listed = subprocess.run([colcon, "list"], cwd=workspace, capture_output=True, text=True, check=True).stdout
     assert "robot_ac_ros" in listed and "(ros.ament_python)" in listed
-    subprocess.run([colcon, "build"], cwd=workspace, capture_output=True, text=True, check=True, timeout=300)
+    assert "unitree_hg" in listed and "(ros.ament_cmake)" in listed, "the G1's messages (scripts/build_ros_messages.sh)"
+    subprocess.run([colcon, "build", "--packages-select", "robot_ac_ros"], cwd=workspace, capture_output=True,
+                   text=True, check=True, timeout=300)
     share = workspace / "install" / "robot_ac_ros" / "share" / "robot_ac_ros"
     assert (workspace / "install" / "robot_ac_ros" / "lib" / "robot_ac_ros" / "policy_node").is_file()
     assert (share / "launch" / "deploy.launch.py").is_file()

@@ -1,0 +1,71 @@
+"""Unitree's low-level protocol (``unitree_hg``: G1, H1-2): the CRC the robot checks on every LowCmd, over the
+packed C-struct image of the message (not over its ROS / DDS serialisation).
+
+The algorithm is Unitree's ``crc32_core`` (unitree_ros2 ``motor_crc_hg``): per little-endian uint32 word of the
+image, most significant bit first, from 0xFFFFFFFF, polynomial 0x04C11DB7. That is CRC-32/MPEG-2 (no reflection,
+no final XOR) over the words byte-swapped. The all-zero LowCmd gives 0xFE172F9F.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+MOTORS = 35
+LOWCMD_LAYOUT = struct.Struct("<2B2x" + "B3x5fI" * MOTORS + "4I")
+"""LowCmd's C struct without its crc: mode_pr, mode_machine, 35 x (mode, q, dq, tau, kp, kd, reserve), reserve[4]:
+1000 bytes, 250 words (the crc is the struct's last word)."""
+LOWSTATE_LAYOUT = struct.Struct("<2I2B2xI" + "13fh2x" + "B3x4f2hf7I" * MOTORS + "40B4I")
+"""LowState's C struct without its crc (2088 bytes)."""
+_POLYNOMIAL = 0x04C11DB7
+
+
+def _table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ _POLYNOMIAL) if crc & 0x80000000 else crc << 1
+        table.append(crc & 0xFFFFFFFF)
+    return tuple(table)
+
+
+_TABLE = _table()
+
+
+def crc32_words(image: bytes) -> int:
+    """Unitree's CRC of a struct image (a whole number of little-endian uint32 words)."""
+    if len(image) % 4:
+        raise ValueError(f"a CRC image is whole uint32 words; got {len(image)} bytes")
+    crc = 0xFFFFFFFF
+    swapped = bytearray(image)
+    swapped[0::4], swapped[1::4], swapped[2::4], swapped[3::4] = image[3::4], image[2::4], image[1::4], image[0::4]
+    for byte in swapped:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _TABLE[(crc >> 24) ^ byte]
+    return crc
+
+
+def lowcmd_image(cmd: Any) -> bytes:
+    """The packed C struct of a ``unitree_hg.msg.LowCmd`` (or anything with its fields), without the crc."""
+    if len(cmd.motor_cmd) != MOTORS:
+        raise ValueError(f"LowCmd has {len(cmd.motor_cmd)} motor commands, expected {MOTORS}")
+    fields = [cmd.mode_pr, cmd.mode_machine]
+    for motor in cmd.motor_cmd:
+        fields += [motor.mode, motor.q, motor.dq, motor.tau, motor.kp, motor.kd, motor.reserve]
+    return LOWCMD_LAYOUT.pack(*fields, *cmd.reserve)
+
+
+def lowcmd_crc(cmd: Any) -> int:
+    """The crc a G1 expects in ``cmd`` (a ``unitree_hg.msg.LowCmd``): set ``cmd.crc`` to it before publishing."""
+    return crc32_words(lowcmd_image(cmd))
+
+
+def lowstate_crc(state: Any) -> int:
+    """The crc of a ``unitree_hg.msg.LowState``, computed as for LowCmd over its own struct."""
+    fields = [*state.version, state.mode_pr, state.mode_machine, state.tick]
+    imu = state.imu_state
+    fields += [*imu.quaternion, *imu.gyroscope, *imu.accelerometer, *imu.rpy, imu.temperature]
+    for motor in state.motor_state:
+        fields += [motor.mode, motor.q, motor.dq, motor.ddq, motor.tau_est, *motor.temperature, motor.vol,
+                   *motor.sensor, motor.motorstate, *motor.reserve]
+    return crc32_words(LOWSTATE_LAYOUT.pack(*fields, *state.wireless_remote, *state.reserve))
