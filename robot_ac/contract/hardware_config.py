@@ -143,6 +143,16 @@ class SecurityConfig(_Strict):
     command topic than the node's own, and start is refused: someone else is talking to the robot."""
 
 
+class DdsConfig(_Strict):
+    """How the node's DDS (PyPI's Fast DDS) must be set for this robot's own DDS to hear it."""
+
+    type_propagation: bool = True
+    """False for a robot on Cyclone DDS (the G1's 0.10.2): Cyclone rejects Fast DDS's XTypes type objects, so the
+    two match only with Fast DDS's type propagation off (``fastdds.type_propagation=disabled``)."""
+    interfaces: list[str] = Field(default_factory=list)
+    """Network interfaces Fast DDS may use (its UDPv4 allow-list), e.g. the robot's own network card; empty: all."""
+
+
 Vector3 = tuple[float, float, float]
 
 
@@ -228,6 +238,7 @@ class HardwareConfig(_Strict):
     """True for a robot that exists only in a simulator: only such a config may start the policy on its own
     (``autostart``); a real robot waits for the operator's start."""
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    dds: DdsConfig = Field(default_factory=DdsConfig)
 
     @model_validator(mode="after")
     def _consistent(self) -> HardwareConfig:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from robot_ac.deploy import check_compatibility, load_hardware_config
+from robot_ac.deploy.fastdds import write_fastdds_profile
 from robot_ac.deploy.security import discovery_environment, security_environment
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import load_manifest
@@ -24,7 +25,8 @@ class NodeDescription:
     ros_arguments: list[str] = field(default_factory=list)
     """``--ros-args`` the node starts with (its ``--enclave`` under DDS security)."""
     environment: dict[str, str] = field(default_factory=dict)
-    """Variables rcl reads, set for the node's process (discovery range, static peers, security strategy)."""
+    """Variables rcl reads, set for the node's process (discovery range, static peers, security strategy, the Fast
+    DDS profile)."""
 
 
 def deploy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = False,
@@ -46,5 +48,6 @@ def deploy_nodes(hardware_config: str | Path, policy: str | Path, autostart: boo
         parameters={"hardware_config": str(Path(hardware_config).resolve()), "policy": str(Path(policy).resolve()),
                     "autostart": autostart, "trigger": trigger},
         ros_arguments=["--enclave", config.security.enclave] if secured else [],
-        environment=discovery_environment(config.security) | security_environment(config.security),
+        environment=discovery_environment(config.security) | security_environment(config.security)
+        | write_fastdds_profile(config.dds),
     )]
