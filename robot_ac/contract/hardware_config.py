@@ -16,16 +16,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import Manifest
 
-CommandInterface = Literal["forward_position", "forward_effort", "joint_trajectory", "cartesian_pose"]
+CommandInterface = Literal["forward_position", "forward_effort", "joint_trajectory", "cartesian_pose",
+                           "unitree_lowcmd"]
 """How commands reach the robot: a ros2_control forward controller (std_msgs/Float64MultiArray of positions or
-efforts), a JointTrajectory controller, or a Cartesian impedance controller (geometry_msgs/PoseStamped)."""
+efforts), a JointTrajectory controller, a Cartesian impedance controller (geometry_msgs/PoseStamped), or Unitree's
+low-level motor commands (unitree_hg/LowCmd: a PD target per motor, with its CRC)."""
 
 _ACTION_TO_INTERFACES = {
-    "joint_position": {"forward_position", "joint_trajectory"},
+    "joint_position": {"forward_position", "joint_trajectory", "unitree_lowcmd"},
     "joint_effort": {"forward_effort"},
     "joint_velocity": set(),
     "ee_pose_delta": {"cartesian_pose"},
 }
+
+
+UNITREE_MOTORS = 35
+"""Motor slots of a unitree_hg LowCmd; a config's joints are its motors 0, 1, ... in order."""
 
 
 class _Strict(BaseModel):
@@ -83,6 +89,9 @@ class TopicsConfig(_Strict):
     """franka_msgs/FrankaRobotState in (``/franka_robot_state_broadcaster/robot_state``): while the policy drives,
     a ``robot_mode`` other than move (a reflex, the user stop, guiding) is a fault. Needs franka_msgs built in the
     ROS workspace."""
+    low_state: str | None = None
+    """unitree_hg/LowState in (``unitree_lowcmd``): the motors' positions and velocities by motor index, the IMU
+    and the remote; it replaces ``joint_states`` and ``imu``."""
     diagnostics: str = "/diagnostics"
     reliability: dict[str, Reliability] = Field(default_factory=dict)
     """Input topic field -> the QoS reliability to subscribe with (default ``best_effort``, which also hears
@@ -120,8 +129,25 @@ class SafetyConfig(_Strict):
     overrun_factor: float = Field(default=1.5, gt=1)
     """A control tick later than factor x period counts as an overrun."""
     max_consecutive_overruns: int = Field(default=3, ge=1)
+    hold_after_ramp: bool = False
+    """At the end of the ramp, hold the default pose until the operator's ``proceed`` (Unitree's sequence: the A
+    button) instead of handing over to the policy at once."""
     on_fault: Literal["hold", "damp"] = "hold"
     """What a fault in POLICY leads to: HOLD freezes the last safe command, DAMP removes stiffness."""
+
+
+class UnitreeConfig(_Strict):
+    """``unitree_lowcmd``: how the robot-ac states map onto Unitree's own start sequence (unitree_rl_gym's
+    deploy_real): PASSIVE sends zero torque (kp = kd = 0); start ramps to the default pose at the joints' gains;
+    there the robot holds until the operator lets the policy go; faults and e-stop send damping."""
+
+    damping_kd: float = Field(default=8.0, ge=0)
+    """kd of every motor in DAMP and E-STOP (kp = 0, q = dq = tau = 0), as Unitree's damping command."""
+    mode_pr: Literal[0, 1] = 0
+    """0: PR (serial pitch / roll ankles), 1: AB (parallel), as the policy was trained."""
+    remote: bool = True
+    """Take the operator's buttons from ``LowState.wireless_remote``: start ramps, A lets the policy go, select
+    is the e-stop (Unitree's remote, as the operator's physical channel)."""
 
 
 class SecurityConfig(_Strict):
@@ -238,6 +264,8 @@ class HardwareConfig(_Strict):
     """True for a robot that exists only in a simulator: only such a config may start the policy on its own
     (``autostart``); a real robot waits for the operator's start."""
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    unitree: UnitreeConfig | None = None
+    """Required with ``command_interface: unitree_lowcmd``."""
     dds: DdsConfig = Field(default_factory=DdsConfig)
 
     @model_validator(mode="after")
@@ -252,6 +280,13 @@ class HardwareConfig(_Strict):
                 raise ValueError(f"{field_name} names joints not in 'joints': {unknown}")
         if (self.command_interface == "cartesian_pose") != (self.cartesian is not None):
             raise ValueError("command_interface cartesian_pose needs a 'cartesian' section, and only it has one")
+        if (self.command_interface == "unitree_lowcmd") != (self.unitree is not None):
+            raise ValueError("command_interface unitree_lowcmd needs a 'unitree' section, and only it has one")
+        if self.unitree is not None:
+            if not self.topics.low_state:
+                raise ValueError("command_interface unitree_lowcmd needs topics.low_state (unitree_hg/LowState)")
+            if len(self.joints) > UNITREE_MOTORS:
+                raise ValueError(f"unitree_lowcmd addresses {UNITREE_MOTORS} motors; 'joints' lists {len(self.joints)}")
         if self.cartesian is not None:
             if not self.topics.ee_pose:
                 raise ValueError("command_interface cartesian_pose needs topics.ee_pose (the measured pose)")

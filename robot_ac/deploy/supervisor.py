@@ -39,6 +39,8 @@ log = logging.getLogger("robot_ac.deploy")
 
 OPERATOR_HOLD = "hold service called"
 """The reason of a HOLD the operator asked for (a replay follows it; fault holds it must reproduce itself)."""
+AT_DEFAULT_POSE = "at the default pose: waiting for the operator to let the policy go"
+"""The HOLD after the ramp with ``safety.hold_after_ramp`` (Unitree's sequence); :meth:`Supervisor.proceed` ends it."""
 TACTILE_REFERENCES_CAPTURED = "tactile references captured"
 """The reason reported when the untouched-gel references are taken (a replay takes its own at that moment)."""
 
@@ -305,9 +307,13 @@ class Supervisor:
     def _watch(self, now: float) -> None:
         """The watchdogs of every tick: loop timing, then stale inputs while the robot is driven."""
         self._check_timing(now)
-        if self.state in (State.RAMP, State.POLICY) and not self._inputs_fresh(now):
-            self._fault("stale_input", f"{self._staleness(now)} (timeout {self.config.safety.joint_state_timeout_s} s)",
-                        now)
+        waiting_at_default = self.state == State.HOLD and self.last_reason == AT_DEFAULT_POSE
+        if (self.state in (State.RAMP, State.POLICY) or waiting_at_default) and not self._inputs_fresh(now):
+            reason = f"{self._staleness(now)} (timeout {self.config.safety.joint_state_timeout_s} s)"
+            if waiting_at_default:  # the robot holds its pose on inputs that stopped: damp, as a fault in POLICY
+                self._go(State.DAMP, f"stale_input: {reason}", now)
+            else:
+                self._fault("stale_input", reason, now)
 
     def _check_timing(self, now: float) -> None:
         period = self.config.control_period_s
@@ -332,11 +338,29 @@ class Supervisor:
         alpha = min(1.0, (now - self._ramp_start_time) / self.config.safety.ramp_duration_s)
         position = (1 - alpha) * self._ramp_from + alpha * self.mapper.default_pose
         if alpha >= 1.0:
-            self.observations.reset()
-            if self.on_reset_policy:
-                self.on_reset_policy()
-            self._go(State.POLICY, f"ramp to the default pose done ({self.config.safety.ramp_duration_s} s)", now)
+            if self.config.safety.hold_after_ramp:
+                self._go(State.HOLD, AT_DEFAULT_POSE, now)
+                self._hold_position = self.mapper.default_pose.copy()
+            else:
+                self._hand_over(now, f"ramp to the default pose done ({self.config.safety.ramp_duration_s} s)")
         return self._pd_effort(position) if self.mapper.is_effort else position
+
+    def _hand_over(self, now: float, reason: str) -> None:
+        self.observations.reset()
+        if self.on_reset_policy:
+            self.on_reset_policy()
+        self._go(State.POLICY, reason, now)
+
+    def proceed(self, now: float) -> bool:
+        """HOLD at the default pose after the ramp (``safety.hold_after_ramp``) -> POLICY, with fresh inputs."""
+        if self.state != State.HOLD or self.last_reason != AT_DEFAULT_POSE:
+            log.warning("proceed ignored in state %s (%s)", self.state.value, self.last_reason)
+            return False
+        if not self._inputs_fresh(now):
+            log.warning("proceed refused: %s", self._staleness(now))
+            return False
+        self._hand_over(now, "the operator let the policy go")
+        return True
 
     def _policy_action(self, now: float) -> np.ndarray | None:
         """One policy step on the current observation; None (after a fault) without a complete observation or

@@ -9,9 +9,16 @@ no final XOR) over the words byte-swapped. The all-zero LowCmd gives 0xFE172F9F.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Any
 
-MOTORS = 35
+from robot_ac.contract.hardware_config import UNITREE_MOTORS, HardwareConfig
+from robot_ac.deploy.supervisor import Command, State
+
+MOTORS = UNITREE_MOTORS
+REMOTE_BITS = {"R1": 0, "L1": 1, "start": 2, "select": 3, "R2": 4, "L2": 5, "F1": 6, "F2": 7, "A": 8, "B": 9,
+               "X": 10, "Y": 11, "up": 12, "right": 13, "down": 14, "left": 15}
+"""Bits of the little-endian uint16 at ``LowState.wireless_remote[2:4]`` (unitree_rl_gym's remote_controller)."""
 LOWCMD_LAYOUT = struct.Struct("<2B2x" + "B3x5fI" * MOTORS + "4I")
 """LowCmd's C struct without its crc: mode_pr, mode_machine, 35 x (mode, q, dq, tau, kp, kd, reserve), reserve[4]:
 1000 bytes, 250 words (the crc is the struct's last word)."""
@@ -69,3 +76,54 @@ def lowstate_crc(state: Any) -> int:
         fields += [motor.mode, motor.q, motor.dq, motor.ddq, motor.tau_est, *motor.temperature, motor.vol,
                    *motor.sensor, motor.motorstate, *motor.reserve]
     return crc32_words(LOWSTATE_LAYOUT.pack(*fields, *state.wireless_remote, *state.reserve))
+
+
+def pressed_buttons(wireless_remote: Sequence[int]) -> set[str]:
+    """The remote's buttons held down in a LowState's ``wireless_remote``."""
+    bits = int(wireless_remote[2]) | int(wireless_remote[3]) << 8
+    return {name for name, bit in REMOTE_BITS.items() if bits >> bit & 1}
+
+
+def remote_bytes(pressed: set[str]) -> list[int]:
+    """``wireless_remote`` with ``pressed`` held down (sticks centred)."""
+    bits = sum(1 << REMOTE_BITS[name] for name in pressed)
+    remote = [0] * 40
+    remote[2], remote[3] = bits & 0xFF, bits >> 8
+    return remote
+
+
+def joint_state_from_lowstate(state: Any, config: HardwareConfig) -> tuple[list[str], list[float], list[float]]:
+    """A LowState's motors as the config's joints (motor i is ``config.joints[i]``): names, positions, velocities."""
+    motors = state.motor_state[: len(config.joints)]
+    return config.joint_names, [float(m.q) for m in motors], [float(m.dq) for m in motors]
+
+
+def imu_from_lowstate(state: Any) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    """The pelvis IMU of a LowState: orientation as x, y, z, w (Unitree sends w first), gyro, accelerometer."""
+    imu = state.imu_state
+    w, x, y, z = (float(v) for v in imu.quaternion)
+    return (x, y, z, w), tuple(float(v) for v in imu.gyroscope), tuple(float(v) for v in imu.accelerometer)
+
+
+def fill_lowcmd(cmd: Any, state: State, command: Command | None, config: HardwareConfig, mode_machine: int) -> Any:
+    """Fill ``cmd`` (a ``unitree_hg.msg.LowCmd``) for the supervisor's ``state`` and ``command``, Unitree's way:
+    PASSIVE zero torque (kp = kd = 0); RAMP, HOLD and POLICY the command's positions at each joint's kp / kd; DAMP
+    and E-STOP damping (kp 0, kd ``unitree.damping_kd``). Motors past the config's joints are disabled (mode 0).
+    ``mode_machine`` is echoed from LowState; the CRC is set last."""
+    unitree = config.unitree
+    targets = dict(zip(command.joint_names, command.values)) if command is not None else {}
+    driven = state in (State.RAMP, State.HOLD, State.POLICY)
+    cmd.mode_pr, cmd.mode_machine = unitree.mode_pr, mode_machine
+    cmd.reserve = [0, 0, 0, 0]
+    for index, motor in enumerate(cmd.motor_cmd):
+        motor.mode, motor.q, motor.dq, motor.tau, motor.kp, motor.kd, motor.reserve = 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0
+        if index >= len(config.joints):
+            continue
+        joint = config.joints[index]
+        motor.mode = 1
+        if state in (State.DAMP, State.ESTOP):
+            motor.kd = unitree.damping_kd
+        elif driven and joint.name in targets:
+            motor.q, motor.kp, motor.kd = float(targets[joint.name]), joint.kp, joint.kd
+    cmd.crc = lowcmd_crc(cmd)
+    return cmd

@@ -28,15 +28,12 @@ from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 
 from robot_ac._atomic import atomic_write_json
-from robot_ac.deploy.unitree import MOTORS, lowcmd_crc, lowstate_crc
+from robot_ac.deploy.unitree import MOTORS, REMOTE_BITS, lowcmd_crc, lowstate_crc, remote_bytes
 
 MODE_MACHINE = 5
 """What this fake reports in ``mode_machine`` (the robot's model code); commands must echo it."""
 STATE_RATE_HZ = 500.0
 BODY_MOTORS = 29
-REMOTE_BITS = {"R1": 0, "L1": 1, "start": 2, "select": 3, "R2": 4, "L2": 5, "F1": 6, "F2": 7, "A": 8, "B": 9,
-               "X": 10, "Y": 11, "up": 12, "right": 13, "down": 14, "left": 15}
-"""Bits of the uint16 at ``wireless_remote[2:4]`` (unitree_rl_gym's remote_controller)."""
 PRESS_S = 0.2
 
 
@@ -117,13 +114,6 @@ class MotorPlant:
                     tau[i] = motor.tau + motor.kp * (motor.q - self.q[i]) + motor.kd * (motor.dq - self.dq[i])
         self.dq += np.clip(tau, -500.0, 500.0) * dt
         self.q += self.dq * dt
-
-
-def remote_bytes(pressed: set[str]) -> list[int]:
-    bits = sum(1 << REMOTE_BITS[name] for name in pressed)
-    remote = [0] * 40
-    remote[2], remote[3] = bits & 0xFF, bits >> 8
-    return remote
 
 
 def run(record_path: str, presses: list[tuple[str, float]], duration_s: float | None, domain: int,
