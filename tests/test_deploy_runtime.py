@@ -97,7 +97,7 @@ def _franka_harness(franka, start_offset=0.3) -> Harness:
 
 # -- configs and compatibility ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["cartpole_sim", "franka_panda", "franka_gelsight", "franka_cartesian",
-                                  "unitree_g1"])
+                                  "unitree_g1", "unitree_g1_lowcmd"])
 def test_shipped_hardware_configs_validate(name):
     config = load_hardware_config(CONFIGS / f"{name}.yaml")
     assert config.joints and config.control_rate_hz > 0

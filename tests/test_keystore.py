@@ -22,7 +22,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "hardware_configs"
 ENCLAVES = (POLICY_NODE_ENCLAVE, OPERATOR_ENCLAVE, VIEWER_ENCLAVE, ROBOT_ENCLAVE)
 PLUMBING_OUT = {"ros_discovery_info", "rt/rosout", "rt/parameter_events"}
 PLUMBING_IN = {"ros_discovery_info", "rt/parameter_events"}
-TRIGGERS = ("start", "estop", "reset", "hold", "tactile_reference")
+TRIGGERS = ("start", "estop", "reset", "hold", "proceed", "tactile_reference")
 LIFECYCLE = ("change_state", "get_state", "get_available_states", "get_available_transitions", "get_transition_graph")
 PARAMETERS = ("describe_parameters", "get_parameter_types", "get_parameters", "list_parameters", "set_parameters",
               "set_parameters_atomically", "get_type_description")
@@ -95,7 +95,8 @@ def test_the_grants_follow_the_config_and_nothing_else(keystore) -> None:
     _, config = keystore
     topics = config.topics
     named = {t for t in (topics.joint_states, topics.command, topics.imu, topics.goal, topics.ee_pose, topics.gripper,
-                         topics.wrench, topics.robot_state, topics.diagnostics) if t} | set(topics.tactile.values())
+                         topics.wrench, topics.robot_state, topics.low_state, topics.diagnostics) if t}
+    named |= set(topics.tactile.values())
     for grant in enclave_permissions(config):
         for name in set(grant.publish) | set(grant.subscribe):
             if name in PLUMBING_OUT | PLUMBING_IN or name.startswith(("rq/policy_node/", "rr/policy_node/")):

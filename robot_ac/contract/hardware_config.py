@@ -258,8 +258,6 @@ class HardwareConfig(_Strict):
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     cartesian: CartesianConfig | None = None
     """Required with ``command_interface: cartesian_pose``."""
-    adapters: list[str] = Field(default_factory=list)
-    """Optional vendor adapters (e.g. ``unitree_hg``) loaded only where their message packages exist."""
     simulated: bool = False
     """True for a robot that exists only in a simulator: only such a config may start the policy on its own
     (``autostart``); a real robot waits for the operator's start."""
@@ -346,8 +344,9 @@ def check_compatibility(manifest: Manifest, config: HardwareConfig) -> list[str]
         problems.append(f"policy actions are {interface.action.type}, which the hardware's command_interface "
                         f"'{config.command_interface}' cannot carry (use one of {sorted(allowed) or 'none yet'})")
     for term in interface.observations:
-        if term.source == "imu" and not config.topics.imu:
-            problems.append(f"observation '{term.name}' needs an IMU; topics.imu is not set")
+        if term.source == "imu" and not (config.topics.imu or config.topics.low_state):
+            problems.append(f"observation '{term.name}' needs an IMU; topics.imu (or a robot's topics.low_state) "
+                            "is not set")
         if term.source == "tactile" and term.quantity not in config.topics.tactile:
             problems.append(f"observation '{term.name}' needs tactile sensor '{term.quantity}'; topics.tactile has "
                             f"{sorted(config.topics.tactile) or 'none'}")

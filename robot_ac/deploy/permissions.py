@@ -22,16 +22,16 @@ from robot_ac.contract.hardware_config import HardwareConfig
 
 POLICY_NODE = "/policy_node"
 """The policy node's fully qualified name (its services are ``/policy_node/<name>``)."""
-POLICY_NODE_SERVICES = ("start", "estop", "reset", "hold", "tactile_reference")
+POLICY_NODE_SERVICES = ("start", "estop", "reset", "hold", "proceed", "tactile_reference")
 """The operator's std_srvs/Trigger services on the policy node."""
 LIFECYCLE_SERVICES = ("change_state", "get_state", "get_available_states", "get_available_transitions",
                       "get_transition_graph")
 PARAMETER_SERVICES = ("describe_parameters", "get_parameter_types", "get_parameters", "list_parameters",
                       "set_parameters", "set_parameters_atomically", "get_type_description")
 """What rclpy starts on every node (``get_type_description``: the type description service of Jazzy and newer)."""
-INPUT_TOPICS = ("joint_states", "imu", "goal", "ee_pose", "gripper", "wrench", "robot_state")
+INPUT_TOPICS = ("joint_states", "imu", "goal", "ee_pose", "gripper", "wrench", "robot_state", "low_state")
 """``topics`` fields the policy node subscribes to (with every ``topics.tactile`` camera)."""
-ROBOT_STATE_TOPICS = ("joint_states", "imu", "ee_pose", "gripper", "wrench", "robot_state")
+ROBOT_STATE_TOPICS = ("joint_states", "imu", "ee_pose", "gripper", "wrench", "robot_state", "low_state")
 """The inputs the robot's own driver publishes (goals come from the operator; cameras have their own drivers)."""
 
 POLICY_NODE_ENCLAVE = "/robot_ac/policy_node"

@@ -40,6 +40,7 @@ from robot_ac.deploy import (CartesianSupervisor, Command, PolicyRuntime, Superv
                              load_hardware_config, make_supervisor)
 from robot_ac.deploy import State as SupervisorState
 from robot_ac.deploy.security import security_problems
+from robot_ac.deploy.unitree import fill_lowcmd, imu_from_lowstate, joint_state_from_lowstate, pressed_buttons
 from robot_ac.deploy.supervisor import OPERATOR_HOLD
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.spin import spin_until_shutdown
@@ -134,17 +135,31 @@ class PolicyNode(LifecycleNode):
                                         "franka_msgs/FrankaRobotState, which is not installed (build franka_msgs in "
                                         "the ROS workspace, or remove topics.robot_state)")
                 return TransitionCallbackReturn.FAILURE
+        message = {"joint_trajectory": JointTrajectory, "cartesian_pose": PoseStamped}
+        if config.command_interface == "unitree_lowcmd":
+            try:
+                from unitree_hg.msg import LowCmd, LowState
+            except ImportError:
+                self.get_logger().error("configure failed: command_interface unitree_lowcmd needs the unitree_hg "
+                                        "messages (scripts/setup.sh builds them into the venv)")
+                return TransitionCallbackReturn.FAILURE
+            message["unitree_lowcmd"] = LowCmd
         self.config = config
         self.supervisor = make_supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)
         topics = config.topics
-        message = {"joint_trajectory": JointTrajectory, "cartesian_pose": PoseStamped}
+        reliable = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
         self._command_pub = self.create_lifecycle_publisher(
-            message.get(config.command_interface, Float64MultiArray), topics.command, QoSProfile(depth=1))
+            message.get(config.command_interface, Float64MultiArray), topics.command, reliable)
         self._diagnostics_pub = self.create_lifecycle_publisher(DiagnosticArray, topics.diagnostics,
                                                                 QoSProfile(depth=10))
-        subscriptions = [self.create_subscription(JointState, topics.joint_states, self._on_joint_state,
-                                                  qos_profile_sensor_data)]
-        if topics.imu:
+        self._mode_machine, self._low_tick, self._buttons = None, None, set()
+        if config.command_interface == "unitree_lowcmd":
+            subscriptions = [self.create_subscription(LowState, topics.low_state, self._on_low_state,
+                                                      qos_profile_sensor_data)]
+        else:
+            subscriptions = [self.create_subscription(JointState, topics.joint_states, self._on_joint_state,
+                                                      qos_profile_sensor_data)]
+        if topics.imu and config.command_interface != "unitree_lowcmd":
             subscriptions.append(self.create_subscription(Imu, topics.imu, self._on_imu, qos_profile_sensor_data))
         for sensor in self.supervisor.observations.tactile_sensors:
             subscriptions.append(self.create_subscription(
@@ -165,7 +180,8 @@ class PolicyNode(LifecycleNode):
                                                               self._on_robot_state, QoSProfile(depth=1)))
         services = [self.create_service(Trigger, f"~/{name}", handler) for name, handler in
                     (("start", self._srv_start), ("estop", self._srv_estop), ("reset", self._srv_reset),
-                     ("hold", self._srv_hold), ("tactile_reference", self._srv_tactile_reference))]
+                     ("hold", self._srv_hold), ("proceed", self._srv_proceed),
+                     ("tactile_reference", self._srv_tactile_reference))]
         self._resources = subscriptions + services
         self.get_logger().info(f"configured: {config.robot} at {config.control_rate_hz:g} Hz, policy "
                                f"{runtime.manifest.interface.task} (warm-up {runtime.warmup_s * 1e3:.1f} ms)")
@@ -220,6 +236,38 @@ class PolicyNode(LifecycleNode):
         if accepted and self._on_state_trigger and self._timer is not None \
                 and not isinstance(self.supervisor, CartesianSupervisor):
             self._tick()
+
+    def _on_low_state(self, msg) -> None:
+        """unitree_hg/LowState: the motors as joint states, the IMU, the remote. A tick that does not advance is
+        not a new state: the stale-input watchdog damps the robot when LowState stalls."""
+        if self.supervisor is None:
+            return
+        now = self.clock()
+        self._mode_machine = int(msg.mode_machine)
+        if msg.tick == self._low_tick:
+            return
+        self._low_tick = msg.tick
+        names, position, velocity = joint_state_from_lowstate(msg, self.config)
+        self.supervisor.on_joint_state(msg.tick * 1e-3, names, position, velocity, now)
+        if self.supervisor.observations.uses_imu:
+            self.supervisor.on_imu(*imu_from_lowstate(msg), now)
+        if self.config.unitree.remote:
+            self._on_remote(pressed_buttons(msg.wireless_remote), now)
+
+    def _on_remote(self, pressed: set[str], now: float) -> None:
+        """Unitree's remote, the operator's hand on the robot: select is the e-stop, start ramps, A lets the policy
+        go (each on the press, not while held)."""
+        new, self._buttons = pressed - self._buttons, pressed
+        if "select" in new:
+            self.supervisor.estop(now, "remote: select")
+        elif "start" in new:
+            others = self.unexpected_publishers()
+            if others:
+                self.get_logger().error("remote start refused: " + "; ".join(others))
+            else:
+                self.supervisor.start(now)
+        elif "A" in new:
+            self.supervisor.proceed(now)
 
     def _on_imu(self, msg: Imu) -> None:
         if self.supervisor is not None:
@@ -291,6 +339,12 @@ class PolicyNode(LifecycleNode):
             self.supervisor.on_foreign_publishers(self.count_publishers(self.config.topics.command) - 1, now)
 
     def _publish(self, command: Command | None) -> None:
+        if self.config.command_interface == "unitree_lowcmd":
+            # Every tick, in every state: the robot never hears silence from us (PASSIVE: zero torque).
+            if self._mode_machine is not None:
+                self._command_pub.publish(fill_lowcmd(self._command_pub.msg_type(), self.supervisor.state, command,
+                                                      self.config, self._mode_machine))
+            return
         if command is None:
             return
         if command.kind == "pose":
@@ -367,6 +421,10 @@ class PolicyNode(LifecycleNode):
     def _srv_tactile_reference(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         ok = self.supervisor is not None and self.supervisor.capture_tactile_reference()
         return self._service(response, ok, "tactile references captured" if ok else "no tactile frames to capture")
+
+    def _srv_proceed(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        ok = self.supervisor is not None and self.supervisor.proceed(self.clock())
+        return self._service(response, ok, "policy running" if ok else "proceed refused")
 
     def _srv_hold(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self.supervisor is not None:
