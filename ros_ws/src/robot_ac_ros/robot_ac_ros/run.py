@@ -16,16 +16,19 @@ from robot_ac.contract.hardware_config import load_hardware_config
 from robot_ac.contract.manifest import load_manifest
 from robot_ac.deploy.check import describe_motion
 from robot_ac.errors import RobotAcError
-from robot_ac_ros.launch_nodes import deploy_nodes
+from robot_ac_ros.launch_nodes import NodeDescription, deploy_nodes
 from robot_ac_ros.policy_node import PolicyNode
 
 
 def make_policy_nodes(hardware_config: str | Path, policy: str | Path, autostart: bool = False,
                       trigger: str = "timer", **node_kwargs) -> list[PolicyNode]:
     """The deployment's nodes, created (rclpy must be initialised) but not yet configured."""
+    return nodes_from(deploy_nodes(hardware_config, policy, autostart, trigger), **node_kwargs)
+
+
+def nodes_from(descriptions: list[NodeDescription], **node_kwargs) -> list[PolicyNode]:
     return [PolicyNode(d.name, parameter_overrides=[Parameter(k, value=v) for k, v in d.parameters.items()],
-                       **node_kwargs)
-            for d in deploy_nodes(hardware_config, policy, autostart, trigger)]
+                       **node_kwargs) for d in descriptions]
 
 
 def bring_up(nodes: list[PolicyNode]) -> None:
@@ -41,14 +44,15 @@ def run_deployment(hardware_config: str | Path, policy: str | Path, autostart: b
                    duration_s: float | None = None, trigger: str = "timer") -> None:
     """Run until Ctrl-C (or ``duration_s``); on the way out every node damps and releases the robot. One process
     holds every node, so they share one rcl context: its environment and ``--ros-args`` are the first node's."""
-    (description, *_) = deploy_nodes(hardware_config, policy, autostart, trigger)
+    descriptions = deploy_nodes(hardware_config, policy, autostart, trigger)
+    description = descriptions[0]
     print(describe_motion(load_manifest(Path(policy) / "manifest.json"), load_hardware_config(hardware_config)))
     os.environ.update(description.environment)
     rclpy.init(args=["--ros-args", *description.ros_arguments] if description.ros_arguments else None)
     executor = SingleThreadedExecutor()
     nodes: list[PolicyNode] = []
     try:
-        nodes = make_policy_nodes(hardware_config, policy, autostart, trigger)
+        nodes = nodes_from(descriptions)
         for node in nodes:
             executor.add_node(node)
         bring_up(nodes)
