@@ -97,14 +97,14 @@ def _franka_harness(franka, start_offset=0.3) -> Harness:
 
 # -- configs and compatibility ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["cartpole_sim", "franka_panda", "franka_gelsight", "franka_cartesian",
-                                  "unitree_g1", "unitree_g1_lowcmd"])
+                                  "unitree_g1", "unitree_g1_ros2_control"])
 def test_shipped_hardware_configs_validate(name):
     config = load_hardware_config(CONFIGS / f"{name}.yaml")
     assert config.joints and config.control_rate_hz > 0
 
 
 def test_g1_config_has_29_joints_in_unitree_order():
-    config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
+    config = load_hardware_config(CONFIGS / "unitree_g1_ros2_control.yaml")
     assert len(config.joint_names) == 29
     assert config.joint_names[:2] == ["left_hip_pitch_joint", "left_hip_roll_joint"]
     assert config.joint_names[12:15] == ["waist_yaw_joint", "waist_roll_joint", "waist_pitch_joint"]
@@ -151,7 +151,7 @@ def test_compatible_pairs(franka, tmp_path):
 
 def test_mismatch_is_refused_with_every_reason(franka, tmp_path):
     manifest, _, _ = franka
-    g1 = load_hardware_config(CONFIGS / "unitree_g1.yaml")
+    g1 = load_hardware_config(CONFIGS / "unitree_g1_ros2_control.yaml")
     problems = check_compatibility(manifest, g1)
     assert any("joints in the policy but not in the hardware config" in p and "panda_joint1" in p for p in problems)
     assert any("control period: policy 0.016667 s (60.00 Hz), hardware 0.020000 s (50.00 Hz)" in p for p in problems)
@@ -392,7 +392,7 @@ def test_projected_gravity(quaternion_xyzw, expected):
 def g1(tmp_path):
     from tests.deploy_helpers import g1_imu_interface
 
-    config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
+    config = load_hardware_config(CONFIGS / "unitree_g1_ros2_control.yaml")
     names = config.joint_names
     interface = g1_imu_interface(config)
     write_linear_export(tmp_path, interface, gain=0.1)

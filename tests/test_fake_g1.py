@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_g1_config_asks_for_type_propagation_off_and_the_profile_says_so(tmp_path) -> None:
     from xml.etree import ElementTree
 
-    config = load_hardware_config(ROOT / "hardware_configs" / "unitree_g1_lowcmd.yaml")
+    config = load_hardware_config(ROOT / "hardware_configs" / "unitree_g1.yaml")
     assert config.dds.type_propagation is False
     assert fastdds_profile(DdsConfig()) is None, "nothing to set for a robot on Fast DDS"
     profile = ElementTree.fromstring(fastdds_profile(DdsConfig(type_propagation=False, interfaces=["enp3s0"])))
@@ -58,7 +58,7 @@ def _exchange(tmp_path: Path, profile: dict[str, str], *, fake_must_exit_cleanly
 
 
 def test_with_the_profile_the_node_and_the_fake_g1_hear_each_other(tmp_path) -> None:
-    config = load_hardware_config(ROOT / "hardware_configs" / "unitree_g1_lowcmd.yaml")
+    config = load_hardware_config(ROOT / "hardware_configs" / "unitree_g1.yaml")
     ros, robot = _exchange(tmp_path, write_fastdds_profile(config.dds, tmp_path))
     assert ros["states"] > 500 and ros["ticks_rise"] and ros["mode_machine"] == robot["mode_machine"]
     assert robot["commands"] > 100
@@ -78,14 +78,14 @@ def test_without_it_they_do_not(tmp_path) -> None:
 
 
 def test_the_policy_node_drives_the_fake_g1_through_unitrees_sequence(tmp_path) -> None:
-    """`robot-ac deploy` on unitree_g1_lowcmd.yaml against the fake G1, the operator on the G1's remote: zero torque
+    """`robot-ac deploy` on unitree_g1.yaml against the fake G1, the operator on the G1's remote: zero torque
     until start, a ramp to the default pose at the config's gains, a hold there until A, the policy, and damping
     after select. Every command's CRC is right, mode_machine echoed, and no gap of silence."""
     pytest.importorskip("cyclonedds")
     pytest.importorskip("unitree_hg.msg")
     from tests.deploy_helpers import g1_imu_interface, write_linear_export
 
-    config_path = ROOT / "hardware_configs" / "unitree_g1_lowcmd.yaml"
+    config_path = ROOT / "hardware_configs" / "unitree_g1.yaml"
     config = load_hardware_config(config_path)
     write_linear_export(tmp_path / "export", g1_imu_interface(config), gain=0.3)
     domain = str(random.SystemRandom().randint(101, 200))

@@ -78,7 +78,7 @@ def _judge(load, counts: dict[str, int]) -> None:
         counts["refused"] += 1
 
 
-@pytest.mark.parametrize("name", ["franka_panda.yaml", "franka_cartesian.yaml", "unitree_g1.yaml"])
+@pytest.mark.parametrize("name", ["franka_panda.yaml", "franka_cartesian.yaml", "unitree_g1_ros2_control.yaml"])
 def test_fuzzed_hardware_configs_load_or_name_the_field(name, tmp_path) -> None:
     rng = np.random.default_rng(1)
     document = yaml.safe_load((CONFIGS / name).read_text())

@@ -2,7 +2,7 @@
 
 * The asset: the committed files are exactly what ``scripts/make_g1_asset.py`` makes of the mjlab wheel (skipped
   where the wheel is not downloaded); MuJoCo loads the MJCF as the robot alone, collision primitives only.
-* The robot: its 29 joints are ``hardware_configs/unitree_g1.yaml``'s, in the same order, with the same limits;
+* The robot: its 29 joints are ``hardware_configs/unitree_g1_ros2_control.yaml``'s, in the same order, with the same limits;
   gains and action scales are mjlab's numbers.
 * Physics (Isaac Lab kit-less, Newton MuJoCo-Warp, CPU): the USD loads as 30 bodies and 29 joints named as on the
   robot, 33.3 kg, no floor body, mjlab's armature and torque limits in the solver; holding its default pose it lands
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.sim
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 ASSET_DIR = REPO / "sim" / "assets" / "g1"
-HARDWARE_CONFIG = REPO / "hardware_configs" / "unitree_g1.yaml"
+HARDWARE_CONFIG = REPO / "hardware_configs" / "unitree_g1_ros2_control.yaml"
 MJLAB_WHEEL = pathlib.Path("/tmp/mjlab_dl/mjlab-1.6.0-py3-none-any.whl")
 GENERATED = ("g1.xml", "g1.usda", "LICENSE-mjlab.txt")
 NUM_ENVS = 4

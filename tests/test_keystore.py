@@ -32,7 +32,7 @@ def _openssl(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["openssl", *args], capture_output=True, text=True, check=False)
 
 
-@pytest.fixture(scope="module", params=["franka_panda.yaml", "unitree_g1.yaml"])
+@pytest.fixture(scope="module", params=["franka_panda.yaml", "unitree_g1_ros2_control.yaml"])
 def keystore(request, tmp_path_factory):
     config = load_hardware_config(CONFIGS / request.param)
     return create_keystore(tmp_path_factory.mktemp("keystore") / "ks", config, domain_id=7), config
@@ -118,7 +118,7 @@ def test_running_again_keeps_the_ca_and_identities_and_renews_the_permissions(tm
 
 
 def test_missing_enclave_files_names_each_one(tmp_path) -> None:
-    store = create_keystore(tmp_path / "ks", load_hardware_config(CONFIGS / "unitree_g1.yaml"))
+    store = create_keystore(tmp_path / "ks", load_hardware_config(CONFIGS / "unitree_g1_ros2_control.yaml"))
     directory = store.enclave(POLICY_NODE_ENCLAVE)
     (directory / "permissions.p7s").unlink()
     assert missing_enclave_files(directory) == ["permissions.p7s"]

@@ -217,7 +217,7 @@ def test_replay_of_an_imu_policy(tmp_path):
         roll = 0.1 * math.sin(0.2 * k)
         return (math.sin(roll / 2), 0.0, 0.0, math.cos(roll / 2)), (0.3 * math.cos(0.2 * k), 0.0, 0.1), (0, 0, 9.81)
 
-    config = load_hardware_config(CONFIGS / "unitree_g1.yaml")
+    config = load_hardware_config(CONFIGS / "unitree_g1_ros2_control.yaml")
     write_linear_export(tmp_path / "export", g1_imu_interface(config), gain=0.3)
     runtime = PolicyRuntime(tmp_path / "export")
     supervisor = Supervisor(runtime.manifest, config, runtime, on_reset_policy=runtime.reset)

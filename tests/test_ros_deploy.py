@@ -48,7 +48,7 @@ def test_launch_node_list_checks_the_pair_first(fast_franka, tmp_path):
                                "autostart": False, "trigger": "timer"}
     assert (node.ros_arguments, node.environment) == ([], {}), "no security or discovery settings in this config"
     with pytest.raises(RobotAcError, match="does not fit hardware config.*panda_joint1"):
-        deploy_nodes(CONFIGS / "unitree_g1.yaml", export)
+        deploy_nodes(CONFIGS / "unitree_g1_ros2_control.yaml", export)
     launch_file = (ROOT / "launch" / "deploy.launch.py").read_text()
     compile(launch_file, "deploy.launch.py", "exec")
     assert "deploy_nodes(" in launch_file and "TRANSITION_ACTIVATE" in launch_file
@@ -89,7 +89,7 @@ def test_colcon_builds_the_ros_package(tmp_path):
     assert (share / "launch" / "deploy.launch.py").is_file()
     assert sorted(p.name for p in (share / "hardware_configs").iterdir()) == \
         ["cartpole_sim.yaml", "franka_cartesian.yaml", "franka_gelsight.yaml", "franka_panda.yaml",
-         "unitree_g1.yaml", "unitree_g1_lowcmd.yaml"]
+         "unitree_g1_ros2_control.yaml", "unitree_g1.yaml"]
 
 
 class _ToyRobotNode:

@@ -83,7 +83,7 @@ def test_the_launch_description_carries_the_enclave_and_discovery(franka) -> Non
     with pytest.raises(RobotAcError, match="autostart.*real robot.*operator's start"):
         deploy_nodes(config(), export, autostart=True)
     assert load_hardware_config(CONFIGS / "cartpole_sim.yaml").simulated
-    real = ("franka_panda.yaml", "franka_gelsight.yaml", "franka_cartesian.yaml", "unitree_g1.yaml")
+    real = ("franka_panda.yaml", "franka_gelsight.yaml", "franka_cartesian.yaml", "unitree_g1_ros2_control.yaml")
     assert not any(load_hardware_config(CONFIGS / name).simulated for name in real)
 
 

@@ -75,7 +75,7 @@ def _lowcmd_config():
 
     from robot_ac.contract.hardware_config import HardwareConfig
 
-    data = yaml.safe_load((ROOT / "hardware_configs" / "unitree_g1.yaml").read_text())
+    data = yaml.safe_load((ROOT / "hardware_configs" / "unitree_g1_ros2_control.yaml").read_text())
     data |= {"command_interface": "unitree_lowcmd", "unitree": {"damping_kd": 8.0}}
     data["topics"] |= {"low_state": "/lowstate", "command": "/lowcmd"}
     return HardwareConfig.model_validate(data)

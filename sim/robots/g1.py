@@ -3,7 +3,7 @@
 The model is ``sim/assets/g1/g1.usda``, made by ``scripts/make_g1_asset.py`` (see its README) from the G1 MJCF that
 ships in the mjlab 1.6.0 wheel: collision primitives only (no visual meshes), 30 bodies, 33.3 kg. The pelvis is the
 floating base and carries the IMU; a real G1 reports its joints in :data:`JOINT_NAMES` order, which is also the
-simulator's articulation order (``tests/test_g1_task.py`` checks both against ``hardware_configs/unitree_g1.yaml``).
+simulator's articulation order (``tests/test_g1_task.py`` checks both against ``hardware_configs/unitree_g1_ros2_control.yaml``).
 
 Actuation follows mjlab's ``asset_zoo/robots/unitree_g1/g1_constants.py``, the numbers mjlab's trained G1 velocity
 policies use. Each joint is driven by one of four Unitree motors (5020, 7520-14, 7520-22, 4010); the ankles and the
@@ -14,7 +14,7 @@ gains and torque. Per motor:
 * stiffness = armature · ω², damping = 2 ζ · armature · ω, with ω = 2π · 10 Hz and ζ = 2 (overdamped);
 * action scale = 0.25 · effort limit / stiffness (a unit action asks for a quarter of the peak torque).
 
-Differences from ``hardware_configs/unitree_g1.yaml``'s kp / kd (unitree_rl_gym's deploy gains for the legs,
+Differences from ``hardware_configs/unitree_g1_ros2_control.yaml``'s kp / kd (unitree_rl_gym's deploy gains for the legs,
 conservative starting values for waist and arms): the sim is stiffer nowhere and damps the legs and wrists more.
 
 =============================  ============  ================
@@ -118,7 +118,7 @@ JOINTS = [*_leg("left"), *_leg("right"),
           _Joint("waist_yaw_joint", MOTOR_7520_14), _Joint("waist_roll_joint", MOTOR_5020, 2),
           _Joint("waist_pitch_joint", MOTOR_5020, 2),
           *_arm("left"), *_arm("right")]
-"""The 29 joints in Unitree's motor order (= ``hardware_configs/unitree_g1.yaml`` = the articulation order)."""
+"""The 29 joints in Unitree's motor order (= ``hardware_configs/unitree_g1_ros2_control.yaml`` = the articulation order)."""
 JOINT_NAMES = [j.name for j in JOINTS]
 LEG_JOINT_NAMES = [j.name for j in (*_leg("left"), *_leg("right"))]
 
@@ -198,7 +198,7 @@ def _hold_gains(name: str) -> tuple[float, float]:
 
 HOLD_GAINS = {name: _hold_gains(name) for name in JOINT_NAMES if name not in LEG_JOINT_NAMES}
 """(kp, kd) that hold waist and arms still when no policy drives them: unitree_rl_gym's deploy gains, the ones
-``hardware_configs/unitree_g1.yaml`` sends. mjlab's gains are for joints the policy moves: at its waist pitch kp of
+``hardware_configs/unitree_g1_ros2_control.yaml`` sends. mjlab's gains are for joints the policy moves: at its waist pitch kp of
 28.5 N·m/rad the torso slumps 0.27 rad forward under its own weight and the G1 falls on its face in 1.3 s."""
 
 

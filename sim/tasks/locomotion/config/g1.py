@@ -6,7 +6,7 @@ armature, torque limits, per-joint action scales and knees-bent default pose) on
 [-0.5, 0.5] rad/s with 10 % standing, pushes, friction, encoder-bias and centre-of-mass randomisation, 20 s
 episodes, a critic that sees the feet). The policy reads what a real G1 measures (the pelvis IMU's gyro and
 orientation, joint encoders) plus the command and its previous action; its joints, default pose and action order
-are those of ``hardware_configs/unitree_g1.yaml``, 50 Hz. The shared 1/150 s physics step suits the G1 (its geoms'
+are those of ``hardware_configs/unitree_g1_ros2_control.yaml``, 50 Hz. The shared 1/150 s physics step suits the G1 (its geoms'
 contact time constant, ``solref`` 0.02 s, spans 3 steps).
 
 ``g1-stand``: the same robot and interface with a zero command, legs driven and waist and arms held.
