@@ -4,6 +4,7 @@ G1's hardware config asks for (type propagation off); the fake checks every LowC
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -79,15 +80,20 @@ def test_without_it_they_do_not(tmp_path) -> None:
 
 def test_the_policy_node_drives_the_fake_g1_through_unitrees_sequence(tmp_path) -> None:
     """`robot-ac deploy` on unitree_g1.yaml against the fake G1, the operator on the G1's remote: zero torque
-    until start, a ramp to the default pose at the config's gains, a hold there until A, the policy, and damping
-    after select. Every command's CRC is right, mode_machine echoed, and no gap of silence."""
+    until start, a ramp to the default pose at the config's gains, a hold there until A, the policy at its own gains
+    (the manifest's, here half the config's), and damping after select. Every command's CRC is right, mode_machine
+    echoed, and no gap of silence."""
     pytest.importorskip("cyclonedds")
     pytest.importorskip("unitree_hg.msg")
     from tests.deploy_helpers import g1_imu_interface, write_linear_export
 
     config_path = ROOT / "hardware_configs" / "unitree_g1.yaml"
     config = load_hardware_config(config_path)
-    write_linear_export(tmp_path / "export", g1_imu_interface(config), gain=0.3)
+    interface = g1_imu_interface(config)  # trained at softer gains than the config's: LowCmd sends them in POLICY
+    interface = dataclasses.replace(interface, joints=[dataclasses.replace(j, stiffness=0.5 * j.stiffness,
+                                                                           damping=0.5 * j.damping)
+                                                       for j in interface.joints])
+    write_linear_export(tmp_path / "export", interface, gain=0.3)
     domain = str(random.SystemRandom().randint(101, 200))
     env = {k: v for k, v in os.environ.items() if k not in ("ROS_AUTOMATIC_DISCOVERY_RANGE", "CYCLONEDDS_URI",
                                                              "FASTDDS_DEFAULT_PROFILES_FILE")}
@@ -126,6 +132,9 @@ def test_the_policy_node_drives_the_fake_g1_through_unitrees_sequence(tmp_path) 
     assert all(s["q"] == pytest.approx([0.0] * 29, abs=1e-6) for s in held), "held at the default pose until A"
     driven = phase(presses["A"] + 0.2, presses["select"])
     assert any(abs(q) > 1e-3 for s in driven for q in s["q"]), "the policy moves the targets"
+    assert all(s["kp"] == pytest.approx([0.5 * k for k in kp]) for s in driven), "at the policy's own gains"
+    assert all(s["kd"] == pytest.approx([0.5 * j.kd for j in config.joints]) for s in driven)
+    assert all(s["kd"] == pytest.approx([j.kd for j in config.joints]) for s in ramp + held), "ramp, hold: config's"
     damped = phase(presses["select"] + 0.1, 13.0)
     assert len(damped) > 10 and all(s["kp"] == [0.0] * 29 and s["kd"] == [8.0] * 29 for s in damped), \
         "select: damping, sent continuously"

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from robot_ac.errors import RobotAcError
-from robot_ac.contract.manifest import Manifest
+from robot_ac.contract.manifest import Manifest, PolicyInterface
 
 CommandInterface = Literal["forward_position", "forward_effort", "joint_trajectory", "cartesian_pose",
                            "unitree_lowcmd"]
@@ -365,6 +365,24 @@ def check_compatibility(manifest: Manifest, config: HardwareConfig) -> list[str]
         if limits and not limits[0] <= spec.default_position <= limits[1]:
             problems.append(f"joint '{spec.name}': policy default position {spec.default_position} is outside "
                             f"the hardware limits {list(limits)}")
+    if config.command_interface == "unitree_lowcmd":
+        problems += _gain_ceiling_problems(interface, config)
+    return problems
+
+
+def _gain_ceiling_problems(interface: PolicyInterface, config: HardwareConfig) -> list[str]:
+    """LowCmd carries the policy's own PD gains in POLICY (the manifest's stiffness / damping); the config's kp / kd
+    (the gains it ramps and holds at) are their ceiling."""
+    problems = []
+    for spec in interface.joints:
+        if spec.name not in config.joint_names:
+            continue
+        joint = config.joint(spec.name)
+        for what, policy, key, ceiling in (("stiffness", spec.stiffness, "kp", joint.kp),
+                                           ("damping", spec.damping, "kd", joint.kd)):
+            if policy > ceiling and not math.isclose(policy, ceiling, rel_tol=1e-9, abs_tol=1e-12):
+                problems.append(f"joint '{spec.name}': policy {what} {policy:.6g} is above the hardware config's "
+                                f"{key} {ceiling:.6g}, the ceiling of the gains LowCmd sends")
     return problems
 
 

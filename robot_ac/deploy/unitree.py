@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from robot_ac.contract.hardware_config import UNITREE_MOTORS, HardwareConfig
+from robot_ac.contract.manifest import Manifest
 from robot_ac.deploy.supervisor import Command, State
 
 MOTORS = UNITREE_MOTORS
@@ -105,14 +106,27 @@ def imu_from_lowstate(state: Any) -> tuple[tuple[float, ...], tuple[float, ...],
     return (x, y, z, w), tuple(float(v) for v in imu.gyroscope), tuple(float(v) for v in imu.accelerometer)
 
 
-def fill_lowcmd(cmd: Any, state: State, command: Command | None, config: HardwareConfig, mode_machine: int) -> Any:
+def policy_gains(manifest: Manifest, config: HardwareConfig) -> dict[str, tuple[float, float]]:
+    """The PD gains the policy was trained with (the manifest's stiffness / damping), joint name -> (kp, kd), for
+    :func:`fill_lowcmd` in POLICY; each capped at the config's kp / kd, the ceiling ``check_compatibility`` already
+    holds a policy to (the cap only guards a caller that skipped it). Build once, at configure."""
+    ceilings = {joint.name: (joint.kp, joint.kd) for joint in config.joints}
+    return {spec.name: (min(spec.stiffness, ceilings[spec.name][0]), min(spec.damping, ceilings[spec.name][1]))
+            for spec in manifest.interface.joints if spec.name in ceilings}
+
+
+def fill_lowcmd(cmd: Any, state: State, command: Command | None, config: HardwareConfig, mode_machine: int, *,
+                policy_gains: dict[str, tuple[float, float]] | None = None) -> Any:
     """Fill ``cmd`` (a ``unitree_hg.msg.LowCmd``) for the supervisor's ``state`` and ``command``, Unitree's way:
-    PASSIVE zero torque (kp = kd = 0); RAMP, HOLD and POLICY the command's positions at each joint's kp / kd; DAMP
-    and E-STOP damping (kp 0, kd ``unitree.damping_kd``). Motors past the config's joints are disabled (mode 0).
+    PASSIVE zero torque (kp = kd = 0); RAMP and HOLD the command's positions at each joint's kp / kd from the config
+    (the operator's hold gains); POLICY the command's positions at the policy's own gains, ``policy_gains`` (joint
+    name -> (kp, kd), see :func:`policy_gains`; a joint it lacks, or all without it, at the config's); DAMP and
+    E-STOP damping (kp 0, kd ``unitree.damping_kd``). Motors past the config's joints are disabled (mode 0).
     ``mode_machine`` is echoed from LowState; the CRC is set last."""
     unitree = config.unitree
     targets = dict(zip(command.joint_names, command.values)) if command is not None else {}
     driven = state in (State.RAMP, State.HOLD, State.POLICY)
+    gains = policy_gains if state == State.POLICY and policy_gains is not None else {}
     cmd.mode_pr, cmd.mode_machine = unitree.mode_pr, mode_machine
     cmd.reserve = [0, 0, 0, 0]
     for index, motor in enumerate(cmd.motor_cmd):
@@ -124,6 +138,8 @@ def fill_lowcmd(cmd: Any, state: State, command: Command | None, config: Hardwar
         if state in (State.DAMP, State.ESTOP):
             motor.kd = unitree.damping_kd
         elif driven and joint.name in targets:
-            motor.q, motor.kp, motor.kd = float(targets[joint.name]), joint.kp, joint.kd
+            motor.q = float(targets[joint.name])
+            kp, kd = gains.get(joint.name, (joint.kp, joint.kd))
+            motor.kp, motor.kd = float(kp), float(kd)
     cmd.crc = lowcmd_crc(cmd)
     return cmd

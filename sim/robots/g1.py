@@ -215,6 +215,23 @@ def joint_specs(held: frozenset[str] = frozenset()) -> list[JointSpec]:
                       stiffness=gains[j.name][0], damping=gains[j.name][1]) for j in JOINTS]
 
 
+def mujoco_spec(*, ground: bool = True, fixed_base: bool = False):
+    """The asset's MJCF as a ``mujoco.MjSpec`` with each joint's reflected armature: on a ground plane, or with the
+    pelvis welded to the world (``fixed_base``: the G1 hung in its harness, as for actuator identification). No
+    actuators: callers add the drives they model."""
+    import mujoco
+
+    spec = mujoco.MjSpec.from_file(str(G1_MJCF))
+    if ground:
+        spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1])
+    if fixed_base:
+        spec.delete(spec.joint("floating_base_joint"))
+        spec.body(ROOT_BODY).pos = [0.0, 0.0, STANDING_HEIGHT]
+    for joint in JOINTS:
+        spec.joint(joint.name).armature = armature(joint)
+    return spec
+
+
 def g1_cfg(prim_path: str = "{ENV_REGEX_NS}/Robot", *, height: float = STANDING_HEIGHT + 0.02,
            held: frozenset[str] = frozenset()):
     """Isaac Lab ArticulationCfg for the local G1: floating pelvis ``height`` m up, implicit PD drives on all joints.

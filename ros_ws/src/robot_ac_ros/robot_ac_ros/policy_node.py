@@ -40,7 +40,8 @@ from robot_ac.deploy import (CartesianSupervisor, Command, PolicyRuntime, Superv
                              load_hardware_config, make_supervisor)
 from robot_ac.deploy import State as SupervisorState
 from robot_ac.deploy.security import security_problems
-from robot_ac.deploy.unitree import fill_lowcmd, imu_from_lowstate, joint_state_from_lowstate, pressed_buttons
+from robot_ac.deploy.unitree import (fill_lowcmd, imu_from_lowstate, joint_state_from_lowstate, policy_gains,
+                                    pressed_buttons)
 from robot_ac.deploy.supervisor import OPERATOR_HOLD
 from robot_ac.errors import RobotAcError
 from robot_ac_ros.spin import spin_until_shutdown
@@ -153,6 +154,9 @@ class PolicyNode(LifecycleNode):
         self._diagnostics_pub = self.create_lifecycle_publisher(DiagnosticArray, topics.diagnostics,
                                                                 QoSProfile(depth=10))
         self._mode_machine, self._low_tick, self._buttons = None, None, set()
+        # LowCmd in POLICY: the policy's own PD gains (the manifest's), under the config's as ceiling.
+        self._policy_gains = policy_gains(runtime.manifest, config) \
+            if config.command_interface == "unitree_lowcmd" else None
         if config.command_interface == "unitree_lowcmd":
             subscriptions = [self.create_subscription(LowState, topics.low_state, self._on_low_state,
                                                       qos_profile_sensor_data)]
@@ -343,7 +347,8 @@ class PolicyNode(LifecycleNode):
             # Every tick, in every state: the robot never hears silence from us (PASSIVE: zero torque).
             if self._mode_machine is not None:
                 self._command_pub.publish(fill_lowcmd(self._command_pub.msg_type(), self.supervisor.state, command,
-                                                      self.config, self._mode_machine))
+                                                      self.config, self._mode_machine,
+                                                      policy_gains=self._policy_gains))
             return
         if command is None:
             return

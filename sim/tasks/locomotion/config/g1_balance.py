@@ -90,12 +90,10 @@ def mujoco_model(held: frozenset[str]):
     """The asset's MJCF on a ground plane with the env's actuators and step."""
     import mujoco
 
-    spec = mujoco.MjSpec.from_file(str(g1.G1_MJCF))
+    spec = g1.mujoco_spec(ground=True)
     spec.option.timestep = PHYSICS_DT
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1])
-    for joint, spec_joint in zip(g1.JOINTS, g1.joint_specs(held), strict=True):
-        spec.joint(spec_joint.name).armature = g1.armature(joint)
+    for spec_joint in g1.joint_specs(held):
         actuator = spec.add_actuator(name=spec_joint.name, target=spec_joint.name,
                                      trntype=mujoco.mjtTrn.mjTRN_JOINT)
         actuator.set_to_position(kp=spec_joint.stiffness, kv=spec_joint.damping)
