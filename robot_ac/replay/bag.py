@@ -3,15 +3,16 @@
 JointState messages are matched by joint name (columns follow ``config.joint_names``; a joint a message lacks is
 NaN there; the gripper's follow ``cartesian.gripper_joints``); commands are Float64MultiArray (forward controllers,
 ``command_joints`` order), the first point of a JointTrajectory or, for ``cartesian_pose``, PoseStamped targets
-(:data:`POSE_COLUMNS`), next to the measured PoseStamped and the external WrenchStamped; tactile images go to a
-memory-mapped file (a long log does not fill memory); diagnostics give the supervisor's state timeline. Times are
-the messages' log times (s). Messages of other topics are counted, not read. Out-of-order and duplicate stamps are
-sorted out and counted; gaps longer than three control periods are listed. A bag that breaks mid-way yields what
-was read before, marked partial.
+(:data:`POSE_COLUMNS`), next to the measured PoseStamped and the external WrenchStamped; a Unitree robot
+(``unitree_lowcmd``) logs unitree_hg LowState (motor i is ``config.joints[i]``, and the IMU) and LowCmd (the q
+targets, kp and kd of the same motors); tactile images go to a memory-mapped file (a long log does not fill memory);
+diagnostics give the supervisor's state timeline. Times are the messages' log times (s). Messages of other topics
+are counted, not read. Out-of-order and duplicate stamps are sorted out and counted; gaps longer than three control
+periods are listed. A bag that breaks mid-way yields what was read before, marked partial.
 
 The fixed-layout messages (JointState, Float64MultiArray, Imu, PoseStamped, WrenchStamped) are decoded in bulk
-from their CDR bytes (:mod:`robot_ac.replay.cdr`); rosbags deserialises only the rare ones (diagnostics,
-trajectories).
+from their CDR bytes (:mod:`robot_ac.replay.cdr`), as are the fixed-size LowState and LowCmd
+(:mod:`robot_ac.replay.unitree_types`); rosbags deserialises only the rare ones (diagnostics, trajectories).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import numpy as np
 from robot_ac.contract.hardware_config import HardwareConfig
 from robot_ac.errors import RobotAcError
 from robot_ac.replay import cdr
+from robot_ac.replay.unitree_types import (LOWCMD, LOWSTATE, FixedLayout, decode_fixed, fixed_layout,
+                                           register_unitree_types)
 
 BATCH = 4096
 """Messages of one topic decoded together: large enough for numpy to pay, small enough to keep memory flat.
@@ -136,7 +139,9 @@ class RobotLog:
     command_joints: list[str]
     """The joints of the command columns; empty for pose targets."""
     commands: Series
-    """[M, command joints], or [M, 7] pose targets (:data:`POSE_COLUMNS`, the controller's frame, stamped)."""
+    """[M, command joints], or [M, 7] pose targets (:data:`POSE_COLUMNS`, the controller's frame, stamped). A
+    LowCmd's are its position targets q (rad) of the command joints' motors, in every state (PASSIVE and damping
+    send q = 0: :attr:`command_gains` tells them apart)."""
     goal: Series
     imu: Series = field(default_factory=lambda: Series.empty(10))
     """[L, 10]: orientation (x, y, z, w), angular velocity (rad/s), linear acceleration (m/s^2)."""
@@ -151,6 +156,12 @@ class RobotLog:
     gripper_joints: list[str] = field(default_factory=list)
     gripper: Series = field(default_factory=lambda: Series.empty(0))
     """[G, gripper joints] finger positions (m), ``gripper_joints`` order."""
+    command_gains: Series = field(default_factory=lambda: Series.empty(0))
+    """``unitree_lowcmd``: [M, 2 x command joints], the LowCmd's kp of every command joint, then its kd (both in
+    ``command_joints`` order), at the times of :attr:`commands`; empty for other robots."""
+    lowstate_tau: Series = field(default_factory=lambda: Series.empty(0))
+    """``unitree_lowcmd``: [N, joints] the motors' estimated torques (LowState ``tau_est``, N·m), ``joint_names``
+    order, at the times of :attr:`positions`; empty for other robots."""
     skipped_topics: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     partial: bool = False
@@ -224,12 +235,20 @@ class _Topic:
         return Series.from_arrays(self.columns["t"][:self.size], self.columns[name][:self.size], stamp)
 
 
+_LOWSTATE_FIELDS = ["motor_state.q", "motor_state.dq", "motor_state.tau_est", "imu_state.quaternion",
+                    "imu_state.gyroscope", "imu_state.accelerometer"]
+_LOWCMD_FIELDS = ["motor_cmd.q", "motor_cmd.kp", "motor_cmd.kd"]
+"""The fields of the Unitree messages a log keeps."""
+
+
 class _LogReader:
     def __init__(self, config: HardwareConfig, command_joints: list[str], log: RobotLog, bag: Any) -> None:
         self.config, self.log = config, log
+        self.command_joints = command_joints
         self.command_width = len(command_joints)
         self.bag = bag
         """The open rosbags reader: it deserialises the messages not decoded in bulk."""
+        self._layouts: dict[str, FixedLayout] = {}
 
     def joint_states(self, names: list[str]) -> Callable[[_Topic, list[float], list[bytes]], None]:
         """JointState positions and velocities in ``names`` order (NaN for a joint a message lacks)."""
@@ -272,6 +291,39 @@ class _LogReader:
                 topic.keep(t[members], data=data)
         return decode
 
+    def layout(self, msgtype: str) -> FixedLayout:
+        """Where a fixed-size message's fields are, by the bag's definition of it (worked out once)."""
+        if msgtype not in self._layouts:
+            self._layouts[msgtype] = fixed_layout(self.bag.typestore.fielddefs, msgtype)
+        return self._layouts[msgtype]
+
+    def low_state(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+        """LowState: motor i as ``config.joints[i]`` (position, velocity, estimated torque), and the IMU as the rows
+        of :attr:`RobotLog.imu` (Unitree sends the quaternion w first; the log keeps x, y, z, w)."""
+        joints = len(self.config.joints)
+        members, fields = decode_fixed(raws, self.layout(topic.msgtype), _LOWSTATE_FIELDS)
+        topic.dropped += len(raws) - members.size
+        wxyz = fields["imu_state.quaternion"]
+        topic.keep(np.asarray(times)[members], position=fields["motor_state.q"][:, :joints],
+                   velocity=fields["motor_state.dq"][:, :joints], tau=fields["motor_state.tau_est"][:, :joints],
+                   imu=np.hstack([wxyz[:, 1:], wxyz[:, :1], fields["imu_state.gyroscope"],
+                                  fields["imu_state.accelerometer"]]))
+
+    def low_cmd(self, command_joints: list[str]) -> Callable[[_Topic, list[float], list[bytes]], None]:
+        """LowCmd: the q targets of ``command_joints``' motors, and their kp then kd."""
+        unknown = [name for name in command_joints if name not in self.config.joint_names]
+        if unknown:
+            raise RobotAcError(f"command joints {unknown} are not motors of the hardware config (its joints: "
+                               f"{self.config.joint_names})")
+        motors = np.array([self.config.joint_names.index(name) for name in command_joints], dtype=np.intp)
+
+        def decode(topic: _Topic, times: list[float], raws: list[bytes]) -> None:
+            members, fields = decode_fixed(raws, self.layout(topic.msgtype), _LOWCMD_FIELDS)
+            topic.dropped += len(raws) - members.size
+            topic.keep(np.asarray(times)[members], data=fields["motor_cmd.q"][:, motors],
+                       gains=np.hstack([fields["motor_cmd.kp"][:, motors], fields["motor_cmd.kd"][:, motors]]))
+        return decode
+
     def imu(self, topic: _Topic, times: list[float], raws: list[bytes]) -> None:
         t = np.asarray(times)
         for _, members, arrays in cdr.decode_batch(raws, cdr.imu_layout):
@@ -307,6 +359,13 @@ class _LogReader:
         return decode
 
 
+def _know_unitree_types(bag: Any, connections: list) -> None:
+    """LowState and LowCmd are decoded by the bag's own message definitions; a bag that carries them without
+    their definitions gets the unitree_hg package's."""
+    if {c.msgtype for c in connections} & {LOWSTATE, LOWCMD} - bag.typestore.fielddefs.keys():
+        register_unitree_types(bag.typestore)
+
+
 def _decoders(reader: _LogReader, config: HardwareConfig, connections: list) -> dict[str, tuple[set[str], Any]]:
     """topic -> (message types it may carry, decoder)."""
     topics = config.topics
@@ -318,6 +377,11 @@ def _decoders(reader: _LogReader, config: HardwareConfig, connections: list) -> 
         topics.command: ({"std_msgs/msg/Float64MultiArray", "trajectory_msgs/msg/JointTrajectory"}, None),
         topics.diagnostics: ({"diagnostic_msgs/msg/DiagnosticArray"}, reader.diagnostics),
     }
+    if config.command_interface == "unitree_lowcmd":  # LowState replaces the joint states and the IMU
+        _know_unitree_types(reader.bag, connections)
+        del table[topics.joint_states]
+        table[topics.low_state] = ({LOWSTATE}, reader.low_state)
+        table[topics.command] = ({LOWCMD}, reader.low_cmd(reader.command_joints))
     if config.command_interface == "cartesian_pose":
         table[topics.command] = ({"geometry_msgs/msg/PoseStamped"}, reader.poses)
         table[topics.ee_pose] = ({"geometry_msgs/msg/PoseStamped"}, reader.poses)
@@ -338,8 +402,8 @@ def _decoders(reader: _LogReader, config: HardwareConfig, connections: list) -> 
 def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: list[str] | None = None,
                    progress: bool = False) -> RobotLog:
     """Stream the bag at ``path`` (a rosbag2 directory or file) into a :class:`RobotLog`. ``command_joints``: the
-    command controller's joints (default ``config.command_joints``); a ``cartesian_pose`` config's commands are
-    poses, and it has none."""
+    command controller's joints (default ``config.command_joints``; a ``unitree_lowcmd`` config's default is every
+    joint, the motors of its LowCmd); a ``cartesian_pose`` config's commands are poses, and it has none."""
     from rosbags.highlevel import AnyReader
     from rosbags.typesys import Stores, get_typestore
 
@@ -347,21 +411,25 @@ def read_robot_log(path: str | Path, config: HardwareConfig, command_joints: lis
     if not path.exists():
         raise RobotAcError(f"bag '{path}' does not exist")
     pose_commands = config.command_interface == "cartesian_pose"
-    command_joints = [] if pose_commands else list(command_joints or config.command_joints)
+    unitree = config.command_interface == "unitree_lowcmd"
+    every_motor = config.joint_names if unitree else []
+    command_joints = [] if pose_commands else list(command_joints or config.command_joints or every_motor)
     command_width = len(POSE_COLUMNS) if pose_commands else len(command_joints)
     names = config.joint_names
     log = RobotLog(names, Series.empty(len(names)), Series.empty(len(names)), command_joints,
                    Series.empty(command_width), Series.empty(0), source=str(path),
-                   gripper_joints=list(config.cartesian.gripper_joints) if pose_commands else [])
+                   gripper_joints=list(config.cartesian.gripper_joints) if pose_commands else [],
+                   command_gains=Series.empty(2 * command_width if unitree else 0),
+                   lowstate_tau=Series.empty(len(names) if unitree else 0))
     try:
         bag = AnyReader([path], default_typestore=get_typestore(Stores.ROS2_KILTED))
         bag.open()
     except Exception as exc:  # rosbags raises its own error types for every storage problem
         raise RobotAcError(f"bag '{path}' cannot be opened: {type(exc).__name__}: {exc}") from exc
-    reader = _LogReader(config, command_joints, log, bag)
-    table = _decoders(reader, config, bag.connections)
     streams: dict[str, _Topic] = {}
     try:
+        reader = _LogReader(config, command_joints, log, bag)
+        table = _decoders(reader, config, bag.connections)
         for topic in sorted(set(table) - {c.topic for c in bag.connections} - {config.topics.diagnostics}):
             log.problems.append(f"topic '{topic}' is not in the bag")
         log.skipped_topics = {c.topic: c.msgcount for c in bag.connections if c.topic not in table}
@@ -413,10 +481,16 @@ def _flush_quietly(stream: _Topic, log: RobotLog) -> None:
 def _assemble(log: RobotLog, streams: dict[str, _Topic], config: HardwareConfig, command_width: int) -> None:
     topics = config.topics
     empty = _Topic("", "", lambda *_: None, 0)
-    joint_states = streams.get(topics.joint_states, empty)
+    unitree = config.command_interface == "unitree_lowcmd"
+    joint_states = streams.get(topics.low_state if unitree else topics.joint_states, empty)
     log.positions = joint_states.series("position", len(log.joint_names))
     log.velocities = joint_states.series("velocity", len(log.joint_names))
-    log.commands = streams.get(topics.command, empty).series("data", command_width)
+    commands = streams.get(topics.command, empty)
+    log.commands = commands.series("data", command_width)
+    if unitree:
+        log.command_gains = commands.series("gains", 2 * command_width)
+        log.lowstate_tau = joint_states.series("tau", len(log.joint_names))
+        log.imu = joint_states.series("imu", 10)
     if log.pose_commands:
         log.ee_pose = streams.get(topics.ee_pose, empty).series("data", 7)
         if topics.wrench:
