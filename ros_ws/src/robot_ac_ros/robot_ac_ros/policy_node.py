@@ -243,7 +243,9 @@ class PolicyNode(LifecycleNode):
 
     def _on_low_state(self, msg) -> None:
         """unitree_hg/LowState: the motors as joint states, the IMU, the remote. A tick that does not advance is
-        not a new state: the stale-input watchdog damps the robot when LowState stalls."""
+        not a new state: the stale-input watchdog damps the robot when LowState stalls. A state change here (the
+        remote's buttons, a fault) goes on /diagnostics at once, before the next command: a log's replay starts the
+        policy's history where POLICY began."""
         if self.supervisor is None:
             return
         now = self.clock()
@@ -251,12 +253,16 @@ class PolicyNode(LifecycleNode):
         if msg.tick == self._low_tick:
             return
         self._low_tick = msg.tick
+        before = self.supervisor.state
         names, position, velocity = joint_state_from_lowstate(msg, self.config)
         self.supervisor.on_joint_state(msg.tick * 1e-3, names, position, velocity, now)
         if self.supervisor.observations.uses_imu:
             self.supervisor.on_imu(*imu_from_lowstate(msg), now)
         if self.config.unitree.remote:
             self._on_remote(pressed_buttons(msg.wireless_remote), now)
+        if self.supervisor.state != before:
+            self._last_diagnostics = now
+            self._publish_diagnostics()
 
     def _on_remote(self, pressed: set[str], now: float) -> None:
         """Unitree's remote, the operator's hand on the robot: select is the e-stop, start ramps, A lets the policy
