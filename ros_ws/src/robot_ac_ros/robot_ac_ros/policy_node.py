@@ -263,6 +263,8 @@ class PolicyNode(LifecycleNode):
         if self.supervisor.state != before:
             self._last_diagnostics = now
             self._publish_diagnostics()
+        if self._on_state_trigger and self._timer is not None:  # trigger joint_state: a LowCmd for each new state
+            self._tick()
 
     def _on_remote(self, pressed: set[str], now: float) -> None:
         """Unitree's remote, the operator's hand on the robot: select is the e-stop, start ramps, A lets the policy
