@@ -3,13 +3,15 @@ the robot checks on every LowCmd: checked against Unitree's bit-serial ``crc32_c
 
 from __future__ import annotations
 
+import random
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from robot_ac.deploy.unitree import LOWCMD_LAYOUT, crc32_words, lowcmd_crc, lowcmd_image, lowstate_crc
+from robot_ac.deploy.unitree import (LOWCMD_LAYOUT, crc32_words, crc32_words_reference, lowcmd_crc, lowcmd_image,
+                                     lowstate_crc)
 
 ROOT = Path(__file__).resolve().parents[1]
 unitree_hg = pytest.importorskip("unitree_hg.msg", reason="unitree_hg is built by scripts/setup.sh")
@@ -178,3 +180,30 @@ def test_hold_after_ramp_waits_at_the_default_pose_for_the_operator() -> None:
         assert supervisor.state == State.HOLD
         supervisor.tick(now + 1.0)
         assert supervisor.state == State.DAMP
+
+
+def test_the_crc_in_c_is_the_table_loop() -> None:
+    """crc32_words runs zlib's reflected CRC-32 on bit-reversed bytes; the table loop is the reference."""
+    rng = random.Random(0)
+    assert crc32_words(bytes(1000)) == crc32_words_reference(bytes(1000)) == 0xFE172F9F
+    for _ in range(500):
+        image = rng.randbytes(4 * rng.randint(1, 600))
+        assert crc32_words(image) == crc32_words_reference(image)
+    with pytest.raises(ValueError, match="whole uint32 words"):
+        crc32_words(b"abcde")
+
+
+def test_the_crc_of_random_lowcmds() -> None:
+    rng = np.random.default_rng(1)
+    assert lowcmd_crc(unitree_hg.LowCmd()) == 0xFE172F9F
+    for _ in range(100):
+        cmd = unitree_hg.LowCmd()
+        cmd.mode_pr, cmd.mode_machine = int(rng.integers(0, 2)), int(rng.integers(0, 256))
+        for motor in cmd.motor_cmd:
+            motor.mode = int(rng.integers(0, 2))
+            motor.q, motor.dq, motor.tau, motor.kp, motor.kd = (float(v) for v in rng.normal(0, 50, 5))
+            motor.reserve = int(rng.integers(0, 2**32))
+        cmd.reserve = [int(v) for v in rng.integers(0, 2**32, 4)]
+        image = lowcmd_image(cmd)
+        words = list(struct.unpack("<250I", image))
+        assert lowcmd_crc(cmd) == crc32_words_reference(image) == unitree_crc32_core(words)
