@@ -187,7 +187,7 @@ def run_replay(options: ReplayOptions) -> None:
         # Imported only when a joint robot's log is re-simulated: the Cartesian twin needs no simulator.
         from sim.resim import resimulate_on_twin
 
-        return resimulate_on_twin(log, config)
+        return resimulate_on_twin(log, config, harness=options.harness)
 
     print(describe_replay(options, replay(options, resimulate_on_sim_twin if options.resim else None)))
 

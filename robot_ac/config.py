@@ -226,6 +226,9 @@ class TrainOptions:
     critic_warmup_iterations: int = 0
     """ppo with --init-actor: the first this many iterations train only the critic, on the initial actor's own
     rollouts (fixed learning rate), so the policy gradient starts from a value function that fits it."""
+    randomize_from: Path | None = None
+    """A replay report's summary.json (`robot-ac replay --resim`): train under the actuator ranges it fitted to the
+    real robot (per joint stiffness / damping scale and friction, the command delay); PD-position robots' tasks."""
     export: bool = False
     """Export policy.onnx, policy.pt and manifest.json into RUN/export when training ends (and check them)."""
     distributed: bool = False
@@ -300,4 +303,9 @@ class ReplayOptions:
     diverged."""
     resim: bool = False
     """Also re-simulate on the robot's twin: joint robots, the recorded commands in the simulator (trajectory gap,
-    actuator gain); Cartesian robots, the policy in closed loop with the tracking (gain, delay) fitted from the log."""
+    actuator gain); PD-position robots (a G1 over LowCmd), each joint's stiffness / damping scale, friction and the
+    command delay fitted by inverse dynamics (needs --harness); Cartesian robots, the policy in closed loop with the
+    tracking (gain, delay) fitted from the log."""
+    harness: bool = False
+    """The robot hung in its harness (pelvis fixed) while logged: LowState has no pelvis position or velocity, and
+    a PD-position robot's actuator fit needs the whole state."""

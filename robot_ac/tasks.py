@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from robot_ac.errors import RobotAcError
 from robot_ac.contract.manifest import PolicyInterface
+from robot_ac.randomization import ActuatorRandomization
 
 if TYPE_CHECKING:
     from rsl_rl.env import VecEnv
@@ -30,6 +31,9 @@ class EnvOptions:
     seed: int
     curriculum: bool = False
     """Start tasks that have a curriculum at its easiest level (training); False: the task as evaluated."""
+    actuator_randomization: ActuatorRandomization | None = None
+    """A real robot's fitted actuator ranges (``--randomize-from``), for tasks with
+    :attr:`TaskSpec.randomizes_actuators`."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class TaskSpec:
     symmetry: str | None = None
     """The task's left/right mirror of observations and actions as ``module:function`` (rsl_rl's
     ``data_augmentation_func``), for ``--ppo.symmetry-augmentation`` and ``--ppo.mirror-loss-coef``."""
+    randomizes_actuators: bool = False
+    """Whether the env takes :attr:`EnvOptions.actuator_randomization` (PD-position robots)."""
     expert_teacher: dict[str, Any] | None = None
     """A scripted expert as an rsl_rl model config (``class_name`` and its arguments) that acts from the task's
     ``critic`` group: the teacher ``--teacher expert`` names for DAgger and behaviour cloning."""

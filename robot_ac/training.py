@@ -12,6 +12,7 @@ from robot_ac._atomic import atomic_write_json
 from robot_ac.config import ExportOptions, PpoConfig, TrainOptions
 from robot_ac.device import parse_device
 from robot_ac.errors import RobotAcError
+from robot_ac.randomization import load_actuator_randomization
 from robot_ac.runners import RunDirectory, find_checkpoint, resolve_distributed
 from robot_ac.runners.factory import RunnerRequest, algorithm, make_runner, teacher_algorithms
 from robot_ac.seeding import seed_everything
@@ -61,8 +62,16 @@ def train(options: TrainOptions) -> RunDirectory | None:
     print(f"creating {num_envs} '{spec.name}' envs on {ctx.device} "
           "(the first run on a machine compiles Warp kernels: about a minute per solver)", flush=True)
     started = time.monotonic()
+    randomization = None
+    if options.randomize_from is not None:
+        if not spec.randomizes_actuators:
+            raise RobotAcError(f"--randomize-from: task '{spec.name}' has no actuator randomisation (the PD-position "
+                               "robots' tasks have: g1-stand, g1-velocity, humanoid-walk)")
+        randomization = load_actuator_randomization(options.randomize_from)
+        print(f"actuator randomisation from {randomization.source}: {len(randomization.joints)} joints, delay "
+              f"{randomization.delay_ticks[0]}-{randomization.delay_ticks[1]} ticks", flush=True)
     env = spec.make_env(EnvOptions(num_envs=num_envs, device=ctx.device, seed=ctx.seed,
-                                   curriculum=options.curriculum))
+                                   curriculum=options.curriculum, actuator_randomization=randomization))
     try:
         obs_dims = {key: int(value.shape[-1]) for key, value in env.get_observations().items()}
         run = RunDirectory.create(options.run_root, spec.name, options.run_name) if ctx.is_main else None
@@ -78,7 +87,10 @@ def train(options: TrainOptions) -> RunDirectory | None:
             atomic_write_json(run.config_json, {
                 "task": spec.name, "gym_id": spec.gym_id, "num_envs": num_envs, "max_iterations": iterations,
                 "device": ctx.device, "seed": ctx.seed, "world_size": ctx.world_size, "algo": options.algo,
-                "resumed_from": str(resume_from) if resume_from else None, **runner.settings,
+                "resumed_from": str(resume_from) if resume_from else None,
+                "actuator_randomization": None if randomization is None else {
+                    "source": randomization.source, "joints": randomization.joints,
+                    "delay_ticks": randomization.delay_ticks}, **runner.settings,
             })
             atomic_write_json(run.interface_json, spec.interface.to_dict())
             if "teacher" in runner.checkpoint_infos:

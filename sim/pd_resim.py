@@ -270,6 +270,19 @@ class PdResimResult:
         return {name: {"rmse": float(np.sqrt(np.mean(error[:, j] ** 2))),
                        "max_abs_error": float(np.abs(error[:, j]).max())} for j, name in enumerate(names)}
 
+    def describe(self) -> str:
+        """What `robot-ac replay` prints."""
+        fit, names = self.fit, self.joint_names
+        scales = np.array([fit.joints[n].stiffness_scale for n in names])
+        damping = np.array([fit.joints[n].damping_scale for n in names])
+        gap = self._gap(self.calibrated, self.real, names)
+        nominal = self._gap(self.simulated, self.real, names)
+        rms = lambda g: float(np.sqrt(np.mean([v["rmse"] ** 2 for v in g.values()])))  # noqa: E731
+        return (f"re-simulation (PD actuators, G1 twin in its harness): delay {fit.delay_ticks} ticks; stiffness scale "
+                f"median {np.median(scales):.3f} ({scales.min():.3f}-{scales.max():.3f}), damping scale median "
+                f"{np.median(damping):.3f}; joint rmse vs the robot {rms(nominal):.4f} rad as commanded, "
+                f"{rms(gap):.4f} rad with the fitted actuators")
+
     def summary(self) -> dict[str, Any]:
         fit = self.fit
         return {"kind": "pd_position", "twin": "G1 MJCF in MuJoCo, pelvis in its harness", "steps": int(self.t.size),

@@ -209,8 +209,14 @@ def resimulate(log: RobotLog, robot: Any, max_steps: int = 600, max_delay_ticks:
                        delay_residuals=residuals)
 
 
-def resimulate_on_twin(log: RobotLog, config: Any) -> ResimResult:
-    """Re-simulate ``log`` on the simulated twin of the robot ``config`` describes (made and closed here)."""
+def resimulate_on_twin(log: RobotLog, config: Any, harness: bool = False) -> Any:
+    """Re-simulate ``log`` on the simulated twin of the robot ``config`` describes (made and closed here): a
+    PD-position robot's (``unitree_lowcmd``) on :mod:`sim.pd_resim` (``harness``: it was logged hung in its
+    harness), an effort-commanded robot's here."""
+    if config.command_interface == "unitree_lowcmd":
+        from sim.pd_resim import resimulate_pd
+
+        return resimulate_pd(log, config, harness=harness)
     from sim.sim_robot import make_sim_robot
 
     robot = make_sim_robot(config)

@@ -65,6 +65,8 @@ def describe_replay(options: ReplayOptions, outcome: ReplayOutcome) -> str:
                      + f", delay {tracking['delay_ticks']} ticks; closed loop vs the robot: position rmse "
                      f"{gap['position_m']['rmse'] * 1e3:.2f} mm (max {gap['position_m']['max'] * 1e3:.2f}), rotation "
                      f"rmse {gap['rotation_rad']['rmse']:.4f} rad")
+    elif hasattr(outcome.resim, "describe"):
+        lines.append(outcome.resim.describe())
     elif outcome.resim is not None:
         resim = outcome.resim
         fits = ", ".join(f"{name}: gain {fit.gain:.3f}, friction {fit.coulomb_friction:.3g}, damping "

@@ -37,6 +37,7 @@ from isaaclab_tasks.core.velocity.mdp.rewards import track_ang_vel_z_world_exp, 
 
 from robot_ac.tasks import EnvOptions
 from sim import ASSETS_DIR
+from sim.actuator_randomization import apply_actuator_randomization
 from sim.bootstrap import check_local_assets, newton_physics
 from sim.tasks.locomotion import mdp as locomotion_mdp
 
@@ -258,6 +259,8 @@ def make_locomotion_env_cfg(opts: EnvOptions, *, robot_cfg: ArticulationCfg, rob
         lin_vel_x=robot.lin_vel_x, lin_vel_y=robot.lin_vel_y, ang_vel_z=robot.ang_vel_z)
     cfg.terminations.base_too_low.params["minimum_height"] = robot.min_base_height
     cfg.terminations.fallen_over.params["limit_angle"] = robot.max_tilt_rad
+    if opts.actuator_randomization is not None:
+        apply_actuator_randomization(cfg, opts.actuator_randomization)
     check_local_assets(cfg.scene, "locomotion.scene")
     return cfg
 

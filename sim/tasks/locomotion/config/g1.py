@@ -111,6 +111,7 @@ G1_VELOCITY_TASK = TaskSpec(
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
                   entropy_coef=0.01, symmetry_augmentation=True),
     symmetry=MIRROR,
+    randomizes_actuators=True,
     max_iterations=3000,
     num_envs=64,
     success_metric="episode reaches its 20 s time limit without falling (pelvis above 0.45 m, tilt under 70°)",
@@ -204,6 +205,7 @@ G1_STAND_TASK = TaskSpec(
                   entropy_coef=0.005, init_noise_std=0.25, symmetry_augmentation=True),
     symmetry=MIRROR,
     expert_teacher=_balance_expert(),
+    randomizes_actuators=True,
     max_iterations=3000,
     num_envs=64,
     success_metric=f"episode reaches its 20 s time limit under pushes without falling, the pelvis at the end within "

@@ -67,6 +67,7 @@ HUMANOID_WALK_TASK = TaskSpec(
     ppo=PpoConfig(num_steps_per_env=32, actor_hidden_dims=(128, 128, 128), critic_hidden_dims=(128, 128, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
                   entropy_coef=0.005),
+    randomizes_actuators=True,
     max_iterations=1500,
     num_envs=64,
     success_metric="episode reaches its 10 s time limit without falling (torso above 0.8 m, tilt under 1 rad)",
