@@ -102,3 +102,16 @@ def test_a_unitree_policy_above_the_configs_gains_is_refused(config) -> None:
     assert check_compatibility(_manifest(_with_gains(g1_imu_interface(ros2_control),
                                                      lambda j: (10 * j.stiffness, 10 * j.damping))),
                                ros2_control) == []
+
+
+def test_one_lowcmd_refilled_is_a_new_one_filled(config, softer) -> None:
+    """The node refills one LowCmd every tick: whatever the state before, the result is what a new one gets."""
+    unitree_hg = pytest.importorskip("unitree_hg.msg", reason="unitree_hg is built by scripts/setup.sh")
+    gains = policy_gains(_manifest(softer), config)
+    targets = Command(config.joint_names, np.linspace(-0.5, 0.5, 29), "position")
+    reused = unitree_hg.LowCmd()
+    for state in [State.POLICY, State.DAMP, State.RAMP, State.PASSIVE, State.HOLD, State.POLICY, State.ESTOP]:
+        command = None if state == State.PASSIVE else targets
+        fresh = fill_lowcmd(unitree_hg.LowCmd(), state, command, config, 3, policy_gains=gains)
+        assert fill_lowcmd(reused, state, command, config, 3, policy_gains=gains) == fresh, state
+        assert reused.crc == lowcmd_crc(reused), state

@@ -139,23 +139,28 @@ def fill_lowcmd(cmd: Any, state: State, command: Command | None, config: Hardwar
     name -> (kp, kd), see :func:`policy_gains`; a joint it lacks, or all without it, at the config's); DAMP and
     E-STOP damping (kp 0, kd ``unitree.damping_kd``). Motors past the config's joints are disabled (mode 0).
     ``mode_machine`` is echoed from LowState; the CRC is set last."""
+    if len(cmd.motor_cmd) != MOTORS:
+        raise ValueError(f"LowCmd has {len(cmd.motor_cmd)} motor commands, expected {MOTORS}")
     unitree = config.unitree
     targets = dict(zip(command.joint_names, command.values)) if command is not None else {}
     driven = state in (State.RAMP, State.HOLD, State.POLICY)
+    damped = state in (State.DAMP, State.ESTOP)
     gains = policy_gains if state == State.POLICY and policy_gains is not None else {}
+    joints = config.joints
     cmd.mode_pr, cmd.mode_machine = unitree.mode_pr, mode_machine
     cmd.reserve = [0, 0, 0, 0]
+    fields = [unitree.mode_pr, mode_machine]  # the struct image, as lowcmd_image would read it back
     for index, motor in enumerate(cmd.motor_cmd):
-        motor.mode, motor.q, motor.dq, motor.tau, motor.kp, motor.kd, motor.reserve = 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0
-        if index >= len(config.joints):
-            continue
-        joint = config.joints[index]
-        motor.mode = 1
-        if state in (State.DAMP, State.ESTOP):
-            motor.kd = unitree.damping_kd
-        elif driven and joint.name in targets:
-            motor.q = float(targets[joint.name])
-            kp, kd = gains.get(joint.name, (joint.kp, joint.kd))
-            motor.kp, motor.kd = float(kp), float(kd)
-    cmd.crc = lowcmd_crc(cmd)
+        mode, q, kp, kd = 0, 0.0, 0.0, 0.0
+        if index < len(joints):
+            joint = joints[index]
+            mode = 1
+            if damped:
+                kd = float(unitree.damping_kd)
+            elif driven and joint.name in targets:
+                q = float(targets[joint.name])
+                kp, kd = (float(g) for g in gains.get(joint.name, (joint.kp, joint.kd)))
+        motor.mode, motor.q, motor.dq, motor.tau, motor.kp, motor.kd, motor.reserve = mode, q, 0.0, 0.0, kp, kd, 0
+        fields += (mode, q, 0.0, 0.0, kp, kd, 0)
+    cmd.crc = crc32_words(LOWCMD_LAYOUT.pack(*fields, 0, 0, 0, 0))
     return cmd

@@ -157,6 +157,7 @@ class PolicyNode(LifecycleNode):
         # LowCmd in POLICY: the policy's own PD gains (the manifest's), under the config's as ceiling.
         self._policy_gains = policy_gains(runtime.manifest, config) \
             if config.command_interface == "unitree_lowcmd" else None
+        self._lowcmd = None  # one LowCmd, refilled every tick (a new one costs more than filling it)
         if config.command_interface == "unitree_lowcmd":
             subscriptions = [self.create_subscription(LowState, topics.low_state, self._on_low_state,
                                                       qos_profile_sensor_data)]
@@ -354,9 +355,10 @@ class PolicyNode(LifecycleNode):
         if self.config.command_interface == "unitree_lowcmd":
             # Every tick, in every state: the robot never hears silence from us (PASSIVE: zero torque).
             if self._mode_machine is not None:
-                self._command_pub.publish(fill_lowcmd(self._command_pub.msg_type(), self.supervisor.state, command,
-                                                      self.config, self._mode_machine,
-                                                      policy_gains=self._policy_gains))
+                if self._lowcmd is None:
+                    self._lowcmd = self._command_pub.msg_type()
+                self._command_pub.publish(fill_lowcmd(self._lowcmd, self.supervisor.state, command, self.config,
+                                                      self._mode_machine, policy_gains=self._policy_gains))
             return
         if command is None:
             return
