@@ -3,7 +3,8 @@ process of its own: ``python -m robot_ac_ros.fake_g1 --record out.json [--press 
 
 It publishes ``rt/lowstate`` (``unitree_hg::msg::dds_::LowState_``) at 500 Hz with its ``mode_machine``, a
 ticking ``tick``, a level IMU and the 29 motors' positions, and the remote's buttons in ``wireless_remote`` as
-scripted (``--press BUTTON@SECONDS`` holds it for 0.2 s). It reads ``rt/lowcmd`` and drives each motor as the
+scripted (``--press BUTTON@SECONDS`` holds it for 0.2 s); ``--stall-at SECONDS`` stops the LowState stream then,
+as a robot whose state stops arriving. It reads ``rt/lowcmd`` and drives each motor as the
 G1's motor drivers do, ``tau = tau_ff + kp (q* - q) + kd (dq* - dq)`` on a unit-inertia joint, only for motors
 in mode 1, and only while the command's CRC is right (the real robot drops a command with a wrong CRC). On exit
 (SIGTERM, SIGINT or ``--duration-s``) it writes the record: per command whether its CRC was valid and
@@ -117,7 +118,7 @@ class MotorPlant:
 
 
 def run(record_path: str, presses: list[tuple[str, float]], duration_s: float | None, domain: int,
-        start_q: np.ndarray) -> dict:
+        start_q: np.ndarray, stall_at: float | None = None) -> dict:
     participant = DomainParticipant(domain)
     state_writer = DataWriter(participant, Topic(participant, "rt/lowstate", LowState_))
     command_reader = DataReader(participant, Topic(participant, "rt/lowcmd", LowCmd_))
@@ -150,7 +151,8 @@ def run(record_path: str, presses: list[tuple[str, float]], duration_s: float | 
             state.motor_state[i].q, state.motor_state[i].dq = float(plant.q[i]), float(plant.dq[i])
         state.wireless_remote = remote_bytes({b for b, at in presses if at <= now < at + PRESS_S})
         state.crc = lowstate_crc(state)
-        state_writer.write(state)
+        if stall_at is None or now < stall_at:
+            state_writer.write(state)
         tick += 2  # ms, as the robot counts
         time.sleep(max(0.0, period - (time.monotonic() - started - now)))
     atomic_write_json(record_path, record)
@@ -164,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"hold a remote button for {PRESS_S} s at a time after start ({', '.join(REMOTE_BITS)})")
     parser.add_argument("--duration-s", type=float, default=None)
     parser.add_argument("--domain", type=int, default=0)
+    parser.add_argument("--stall-at", type=float, default=None, metavar="SECONDS",
+                        help="stop publishing LowState then (commands are still read and recorded)")
     parser.add_argument("--start-q", type=float, nargs="*", default=None,
                         help=f"the {BODY_MOTORS} motors' positions at start (default: 0)")
     args = parser.parse_args(argv)
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     start = np.zeros(BODY_MOTORS) if not args.start_q else np.array(args.start_q)
     if start.shape != (BODY_MOTORS,):
         parser.error(f"--start-q takes {BODY_MOTORS} values, got {len(start)}")
-    run(args.record, presses, args.duration_s, args.domain, start)
+    run(args.record, presses, args.duration_s, args.domain, start, args.stall_at)
 
 
 if __name__ == "__main__":
