@@ -122,11 +122,11 @@ def test_supersampled_images_sample_the_pad_on_a_finer_grid():
     full.update(state)
     sensor.update(state)
     assert sensor.rgb.shape == (1, 24, 32, 3) and sensor.penetration.shape == (1, 24, 32)
-    assert sensor._samples.shape == (1, 96, 128)
+    assert sensor._penetration_mm.shape == (1, 96, 128)
     y, x = np.meshgrid((np.arange(96) + 0.5) / 96 * sensor.height - sensor.height / 2,
                        (np.arange(128) + 0.5) / 128 * sensor.width - sensor.width / 2, indexing="ij")
     ball = np.maximum(0.0, np.sqrt(np.maximum(RADIUS**2 - x**2 - y**2, 0.0)) - (RADIUS - DEPTH))
-    np.testing.assert_allclose(sensor._samples.numpy()[0], ball, atol=1e-7)
+    np.testing.assert_allclose(sensor._penetration_mm.numpy()[0] * 1e-3, ball, atol=1e-7)
     np.testing.assert_allclose(sensor.penetration.numpy()[0], ball.reshape(24, 4, 32, 4).mean(axis=(1, 3)),
                                atol=1e-7)
     preprocessing = TactilePreprocessing(24, 32, mode="difference")

@@ -15,7 +15,9 @@ def preprocess_torch(preprocessing: TactilePreprocessing, images: torch.Tensor,
     factor_rows, factor_cols = preprocessing.block_factors(tuple(images.shape))
 
     def block_mean(x: torch.Tensor) -> torch.Tensor:
-        x = x.to(torch.float32).permute(0, 3, 1, 2)
+        x = x.permute(0, 3, 1, 2).to(torch.float32)
+        if factor_rows == factor_cols == 1:  # rendered at the policy's size: nothing to average
+            return x
         return torch.nn.functional.avg_pool2d(x, (factor_rows, factor_cols))
 
     resized = block_mean(images)

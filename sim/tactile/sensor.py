@@ -28,10 +28,12 @@ import warp as wp
 
 from robot_ac.errors import RobotAcError
 from sim.tactile.force_field import ForceField, ForceFieldConfig
-from sim.tactile.geometry import BOX, CAPSULE, CYLINDER, MESH, NONE, SPHERE, Primitive, penetration_kernel
+from sim.tactile.geometry import BOX, CAPSULE, CYLINDER, MESH, NONE, SPHERE, Primitive, penetration_span_kernel
 from sim.tactile.presets import get_preset
 from sim.tactile.render import RenderSettings, TactileRenderer
 
+_SPAN = 16
+"""Image-grid columns per thread of the penetration launch."""
 _NEWTON_TO_PRIMITIVE = {"SPHERE": SPHERE, "BOX": BOX, "CAPSULE": CAPSULE, "CYLINDER": CYLINDER, "MESH": MESH,
                         "CONVEX_MESH": MESH}
 
@@ -77,20 +79,14 @@ def _build_primitives(body_q: wp.array(dtype=wp.transform), body_qd: wp.array(dt
 
 
 @wp.kernel
-def _metres_to_mm(src: wp.array3d(dtype=float), dst: wp.array3d(dtype=float)):
-    n, r, c = wp.tid()
-    dst[n, r, c] = src[n, r, c] * 1000.0
-
-
-@wp.kernel
-def _pixel_mean(samples: wp.array3d(dtype=float), per_pixel: int, dst: wp.array3d(dtype=float)):
-    """dst[n, r, c] = the mean of the per_pixel x per_pixel samples of pixel (r, c)."""
+def _pixel_mean(samples: wp.array3d(dtype=float), per_pixel: int, scale: float, dst: wp.array3d(dtype=float)):
+    """dst[n, r, c] = ``scale`` x the mean of the per_pixel x per_pixel samples of pixel (r, c)."""
     n, r, c = wp.tid()
     acc = float(0.0)
     for a in range(per_pixel):
         for b in range(per_pixel):
             acc += samples[n, r * per_pixel + a, c * per_pixel + b]
-    dst[n, r, c] = acc / float(per_pixel * per_pixel)
+    dst[n, r, c] = acc * scale / float(per_pixel * per_pixel)
 
 
 class TactileSensor:
@@ -147,10 +143,8 @@ class TactileSensor:
         self.penetration = wp.zeros(shape, dtype=float, device=self.device)
         """Penetration into the gel at each image pixel's centre (m), (n_pads, H, W); with supersampling the mean of
         the pixel's samples."""
-        self._samples = self.penetration if samples == shape else wp.zeros(samples, dtype=float, device=self.device)
-        """Penetration at the renderer's samples (m): :attr:`penetration` itself without supersampling."""
         self._penetration_mm = wp.zeros(samples, dtype=float, device=self.device)
-        self._pixel_body = wp.zeros(samples, dtype=int, device=self.device)
+        """Penetration at the renderer's samples (mm), what it shades; :attr:`penetration` is each pixel's mean."""
         self.rgb = wp.zeros((*shape, 3), dtype=wp.uint8, device=self.device) if render else None
         """Tactile images (n_pads, H, W, 3) uint8, channel order from the render settings."""
         config = force_field or ForceFieldConfig(rows=taxels[0], cols=taxels[1])
@@ -171,14 +165,13 @@ class TactileSensor:
                           self.pad_offset,
                           self._candidates], outputs=[self.primitives], device=self.device)
         if self.renderer is not None:
-            wp.launch(penetration_kernel, dim=self._samples.shape, inputs=[self.primitives, self.width, self.height],
-                      outputs=[self._samples, self._pixel_body], device=self.device)
-            wp.launch(_metres_to_mm, dim=self._samples.shape, inputs=[self._samples],
+            n, rows, cols = self._penetration_mm.shape
+            wp.launch(penetration_span_kernel, dim=(n, rows, (cols + _SPAN - 1) // _SPAN),
+                      inputs=[self.primitives, self.width, self.height, _SPAN, 1000.0],
                       outputs=[self._penetration_mm], device=self.device)
-            if self._samples is not self.penetration:
-                wp.launch(_pixel_mean, dim=self.penetration.shape,
-                          inputs=[self._samples, self.renderer.samples_per_pixel], outputs=[self.penetration],
-                          device=self.device)
+            wp.launch(_pixel_mean, dim=self.penetration.shape,
+                      inputs=[self._penetration_mm, self.renderer.samples_per_pixel, 1.0e-3],
+                      outputs=[self.penetration], device=self.device)
             self.renderer.render_warp(self._penetration_mm, self.rgb)
         self._force_field.update(self.primitives)
 
