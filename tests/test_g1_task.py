@@ -8,7 +8,9 @@
   robot, 33.3 kg, no floor body, mjlab's armature and torque limits in the solver; holding its default pose it lands
   on its soles, then (soft gains, no policy) sinks, topples and comes to rest on the ground inside the contact buffers.
 * The environment: observation groups match the policy interface term by term, actions drive the joints in
-  Unitree's order with mjlab's scales, steps give finite rewards, a fallen robot terminates.
+  Unitree's order with mjlab's scales, steps give finite rewards, a fallen robot terminates; the solver has mjlab's
+  contact parameters (condim 1 off the feet, the feet's priority, so their randomised friction reaches the ground),
+  and a hand pressed into the hip costs self-collision where the default pose costs nothing.
 * The loop to the robot: a policy exported with this task's interface passes ``check_compatibility`` against the
   real G1's hardware config.
 """
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -241,7 +244,7 @@ def test_velocity_recipe_is_mjlabs(env) -> None:
     assert weights == {"track_lin_vel_xy": 2.0, "track_ang_vel_z": 2.0, "action_rate": -0.1, "joint_limits": -1.0,
                        "upright_kernel": 1.0, "posture_kernel": 1.0, "body_ang_vel_xy": -0.05,
                        "angular_momentum": -0.02, "foot_clearance": -2.0, "foot_swing_height": -0.25,
-                       "foot_slip": -0.1, "soft_landing": -1e-5}
+                       "foot_slip": -0.1, "soft_landing": -1e-5, "self_collision": -1.0}
     events = unwrapped.event_manager.active_terms
     assert "push" in events["interval"] and {"foot_friction", "torso_com"} <= set(events["startup"])
     assert unwrapped.cfg.curriculum is None
@@ -264,6 +267,81 @@ def test_the_feet_carry_the_robots_weight_on_their_soles(env) -> None:
     assert heights.abs().max() < 0.01
     sensor = unwrapped.scene.sensors["feet_contact"]
     assert sensor.body_names == g1.FOOT_BODIES
+
+
+def _geom_names(solver) -> list[str]:
+    """MuJoCo-Warp's geoms (one world's) by their MJCF names: Newton names them by USD path with an index."""
+    return [re.sub(r"_\d+$", "", solver.mj_model.geom(i).name.rsplit("/", 1)[-1])
+            for i in range(solver.mj_model.ngeom)]
+
+
+def test_collision_geoms_are_mjlabs(env) -> None:
+    """mjlab's FULL_COLLISION as the solver has it: the 14 foot capsules condim 3 and priority 1, every other geom
+    of the robot condim 1 (its contacts with itself frictionless), the ground plane condim 3."""
+    from isaaclab_newton.physics import NewtonManager
+
+    solver = NewtonManager._solver
+    names = _geom_names(solver)
+    condim = dict(zip(names, solver.mjw_model.geom_condim.numpy().tolist(), strict=True))
+    priority = dict(zip(names, solver.mjw_model.geom_priority.numpy().tolist(), strict=True))
+    feet = {f"{side}_foot{i}_collision" for side in ("left", "right") for i in range(1, 8)}
+    assert feet <= set(names) and len(names) == 34
+    for name in names:
+        if name == "CollisionPlane":
+            assert (condim[name], priority[name]) == (3, 0)
+        elif name in feet:
+            assert (condim[name], priority[name]) == (3, 1), name
+        else:
+            assert (condim[name], priority[name]) == (1, 0), name
+
+
+def test_randomised_foot_friction_reaches_the_ground_contacts(env) -> None:
+    """The feet's priority lets their randomised friction (0.3-1.2) decide each sole's contact with the plane
+    (friction 1): a foot contact's friction is its foot geom's, below 1 where the draw was."""
+    import torch
+
+    from isaaclab_newton.physics import NewtonManager
+
+    env.reset()
+    for _ in range(5):
+        env.step(torch.zeros(NUM_ENVS, env.num_actions))
+    solver = NewtonManager._solver
+    names = _geom_names(solver)
+    contact = solver.mjw_data.contact
+    count = int(solver.mjw_data.nacon.numpy()[0])
+    geoms, worlds = contact.geom.numpy()[:count], contact.worldid.numpy()[:count]
+    friction = contact.friction.numpy()[:count, 0]
+    geom_friction = solver.mjw_model.geom_friction.numpy()[:, :, 0]
+    on_the_ground = [(w, g[1]) for w, g in zip(worlds, geoms, strict=True) if names[g[0]] == "CollisionPlane"]
+    assert len(on_the_ground) == 28 * NUM_ENVS and all("_foot" in names[g] for _, g in on_the_ground)
+    np.testing.assert_allclose(friction, [geom_friction[w, g] for w, g in on_the_ground], rtol=1e-6)
+    assert friction.min() < 0.9 and friction.max() <= 1.2
+
+
+def test_self_collision_costs_a_hand_pressed_into_the_hip(env) -> None:
+    """The self-collision term on the physics: env 0 starts with its left hand 8 cm inside its left hip (shoulder
+    pitched forward and rolled in, elbow bent) and its PD holds that pose; the others stand in the default pose.
+    Only env 0 pays, for hand and wrist against the hip."""
+    import torch
+
+    unwrapped = env.unwrapped
+    robot = unwrapped.scene["robot"]
+    pose = {"left_shoulder_pitch_joint": 0.5, "left_shoulder_roll_joint": -0.15, "left_elbow_joint": 0.6}
+    env.reset()
+    position = robot.data.default_joint_pos.torch.clone()
+    action = torch.zeros(NUM_ENVS, env.num_actions)
+    for name, angle in pose.items():
+        position[0, robot.joint_names.index(name)] = angle
+        action[0, g1.JOINT_NAMES.index(name)] = (angle - g1.DEFAULT_POSE[name]) / g1.ACTION_SCALE[name]
+    robot.write_joint_state_to_sim_index(position=position, velocity=torch.zeros_like(position))
+    env.step(action)
+    term = unwrapped.reward_manager.get_term_cfg("self_collision")
+    cost = term.func(unwrapped, **term.params)
+    assert cost[0] >= 1 and (cost[1:] == 0).all(), cost
+    sensor = unwrapped.scene.sensors["self_contact"]
+    force = sensor.data.force_matrix_w.torch[0].norm(dim=-1)
+    pressed = {(sensor.sensor_names[a], sensor.filter_object_names[b]) for a, b in (force > 10.0).nonzero().tolist()}
+    assert ("left_hip_roll_link", "left_wrist_pitch_link") in pressed, pressed
 
 
 def test_actions_drive_the_joints_in_unitree_order(env) -> None:

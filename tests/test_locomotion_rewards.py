@@ -170,6 +170,25 @@ def test_swing_height_costs_the_peak_of_the_swing_that_just_ended() -> None:
     assert term.peak.tolist() == [[0.0, 0.0]], "the next swing starts from zero"
 
 
+def _self_contact_env(pairs: list[dict[tuple[int, int], float]], bodies: int = 4):
+    """One env per dict {(body a, body b): force N}; the sensor sees each pair from both sides, as Newton's does
+    when sensing and filter bodies are the same."""
+    matrix = torch.zeros(len(pairs), bodies, bodies, 3)
+    for env_id, forces in enumerate(pairs):
+        for (a, b), force in forces.items():
+            matrix[env_id, a, b] = torch.tensor([0.6, 0.0, 0.8]) * force
+            matrix[env_id, b, a] = -matrix[env_id, a, b]
+    sensor = SimpleNamespace(data=SimpleNamespace(force_matrix_w=_Array(matrix)))
+    return SimpleNamespace(scene=SimpleNamespace(sensors={"self_contact": sensor}))
+
+
+def test_self_collision_counts_the_pairs_pressed_together_above_the_threshold() -> None:
+    env = _self_contact_env([{}, {(0, 3): 25.0}, {(0, 3): 25.0, (1, 2): 12.0}, {(1, 2): 9.0}])
+    cost = mdp.self_collision(env, SceneEntityCfg("self_contact"), force_threshold=10.0)
+    # No contact; a hand in the hip (counted once, not from both sides); two pairs; a touch under the threshold.
+    torch.testing.assert_close(cost, torch.tensor([0.0, 1.0, 2.0, 0.0]))
+
+
 def test_command_curriculum_widens_the_ranges_from_a_quarter_as_episodes_survive() -> None:
     ranges = SimpleNamespace(lin_vel_x=(-1.0, 1.0), lin_vel_y=(-0.5, 0.5), ang_vel_z=(-0.5, 0.5))
     command = SimpleNamespace(cfg=SimpleNamespace(ranges=ranges))

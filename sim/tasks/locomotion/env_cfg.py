@@ -51,6 +51,8 @@ EPISODE_LENGTH_S = 10.0
 STANDING_EPISODE_LENGTH_S = 20.0
 """Episodes of the standing variant: the anchors' 20 s."""
 COMMAND_NAME = "base_velocity"
+ROBOT_BODIES = "{ENV_REGEX_NS}/Robot/.*"
+"""Every rigid body of the robot (Newton matches sensor expressions against body paths only)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class LocomotionSceneCfg(InteractiveSceneCfg):
     robot: ArticulationCfg = None  # type: ignore[assignment]
     feet_contact: ContactSensorCfg | None = None
     """Feet against anything, with air time: made for robots that name their :attr:`LocomotionRobot.foot_bodies`."""
+    self_contact: ContactSensorCfg | None = None
+    """The robot's bodies against its own bodies (the velocity recipe's self-collision cost)."""
 
 
 @configclass
@@ -185,6 +189,8 @@ class RewardsCfg:
     foot_swing_height = None
     foot_slip = None
     soft_landing = None
+    self_collision = None
+    """Needs the self-contact sensor: set by :func:`make_velocity_recipe`."""
 
 
 @configclass
@@ -319,7 +325,8 @@ POSTURE_STD_RUNNING = {r".*hip_pitch.*": 0.5, r".*hip_roll.*": 0.2, r".*hip_yaw.
 def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: LocomotionRobot) -> LocomotionEnvCfg:
     """mjlab 1.6's velocity task, in place, for a robot that names its feet: the tracking kernels (2 + 2), upright
     and speed-dependent posture kernels (1 + 1), action rate, joint limits, body angular velocity, centroidal
-    angular momentum, foot clearance, swing height, slip and soft landing on a feet contact sensor; heading
+    angular momentum, foot clearance, swing height, slip and soft landing on a feet contact sensor, self-collision
+    (body pairs pressed together over 10 N) on a sensor of the robot against itself; heading
     commands with a standing share,
     resampled every 3-8 s, their ranges widening in training (:class:`CommandCurriculumCfg`); 20 s episodes;
     pushes every 1-3 s, foot friction 0.3-1.2, encoder bias ±0.015 rad and torso centre of mass ±2.5 cm; a critic
@@ -329,6 +336,7 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
     cfg.episode_length_s = VELOCITY_EPISODE_LENGTH_S
     cfg.scene.feet_contact = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*" + robot.foot_bodies,
                                               track_air_time=True, history_length=3)
+    cfg.scene.self_contact = ContactSensorCfg(prim_path=ROBOT_BODIES, filter_prim_paths_expr=[ROBOT_BODIES])
     feet = SceneEntityCfg("robot", body_names=robot.foot_bodies)
     feet_sensor = SceneEntityCfg("feet_contact", body_names=robot.foot_bodies)
     gate = {"command_name": COMMAND_NAME, "command_threshold": 0.05}
@@ -364,6 +372,8 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
                                       params={"sensor_cfg": feet_sensor, "asset_cfg": feet, **gate})
     rewards.soft_landing = RewardTermCfg(func=locomotion_mdp.soft_landing, weight=-1e-5,
                                          params={"sensor_cfg": feet_sensor, **gate})
+    rewards.self_collision = RewardTermCfg(func=locomotion_mdp.self_collision, weight=-1.0, params={
+        "sensor_cfg": SceneEntityCfg("self_contact"), "force_threshold": 10.0})
 
     cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
                                    params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5),

@@ -186,6 +186,18 @@ def soft_landing(env, command_name: str, command_threshold: float, sensor_cfg: S
     return (force * _landed(env, sensor_cfg)).sum(dim=1) * moving_command(env, command_name, command_threshold)
 
 
+def self_collision(env, sensor_cfg: SceneEntityCfg, force_threshold: float) -> torch.Tensor:
+    """Cost: the number of pairs of the robot's bodies pressed together harder than ``force_threshold`` (N) — a
+    hand in the hip, a knee against the other (mjlab's ``self_collision_cost``). ``sensor_cfg`` names a contact
+    sensor whose sensing bodies and filter bodies are both the robot's bodies, so its force matrix holds each pair
+    twice, once from either side. Newton refreshes contact sensors once a control step, after its last physics
+    step: the cost is that step's count, where mjlab counts the physics steps of the control step (4 there) that
+    had any self-contact above the threshold."""
+    force = env.scene.sensors[sensor_cfg.name].data.force_matrix_w.torch
+    pressed = force.norm(dim=-1) > force_threshold
+    return pressed.sum(dim=(1, 2)).float() / 2
+
+
 def feet_air_time(env, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
     """Privileged observation: (num_envs, feet) seconds each foot has been off the ground (0 on it)."""
     return env.scene.sensors[sensor_cfg.name].data.current_air_time.torch[:, sensor_cfg.body_ids]

@@ -2,12 +2,12 @@
 
 The shared locomotion task (``sim.tasks.locomotion.env_cfg``) with the G1 of ``sim.robots.g1`` (mjlab's motor gains,
 armature, torque limits, per-joint action scales and knees-bent default pose) on mjlab 1.6's velocity recipe
-(``make_velocity_recipe``: its kernels and foot terms, heading commands over vx, vy in [-1, 1] m/s and yaw rate in
-[-0.5, 0.5] rad/s with 10 % standing, pushes, friction, encoder-bias and centre-of-mass randomisation, 20 s
-episodes, a critic that sees the feet). The policy reads what a real G1 measures (the pelvis IMU's gyro and
-orientation, joint encoders) plus the command and its previous action; its joints, default pose and action order
-are those of ``hardware_configs/unitree_g1_ros2_control.yaml``, 50 Hz. The shared 1/150 s physics step suits the G1 (its geoms'
-contact time constant, ``solref`` 0.02 s, spans 3 steps).
+(``make_velocity_recipe``: its kernels, foot terms and self-collision cost, heading commands over vx, vy in [-1, 1]
+m/s and yaw rate in [-0.5, 0.5] rad/s with 10 % standing, pushes, friction, encoder-bias and centre-of-mass
+randomisation, 20 s episodes, a critic that sees the feet). The policy reads what a real G1 measures (the pelvis IMU's
+gyro and orientation, joint encoders) plus the command and its previous action; its joints, default pose and action
+order are those of ``hardware_configs/unitree_g1_ros2_control.yaml``, 50 Hz. The shared 1/150 s physics step suits the
+G1 (its geoms' contact time constant, ``solref`` 0.02 s, spans 3 steps).
 
 ``g1-stand``: the same robot and interface with a zero command, legs driven and waist and arms held.
 """
@@ -24,7 +24,8 @@ NUM_JOINTS = len(g1.JOINT_NAMES)
 CONTROL_PERIOD_S = 1 / 50
 """sim dt 1/150 s x decimation 3 (``sim.tasks.locomotion.env_cfg``)."""
 NJMAX = 256
-"""Constraint rows per env: joint limits + 4 rows per frictional contact (pyramidal cone, condim 3). Measured: 112
+"""Constraint rows per env: joint limits + 4 rows per frictional contact (pyramidal cone, condim 3; 1 row for a
+contact of the robot with itself, condim 1 as in mjlab: ``sim/assets/g1/README.md``). Measured: 112
 rows standing on both feet (14 foot capsules, 2 contacts each), at most 120 with random actions or while falling
 (``tests/test_g1_task.py`` checks the fall). mjlab's flat G1 task allocates 300."""
 NCONMAX = 64
