@@ -5,7 +5,12 @@ command it causes; the policy node runs in its own process (`robot-ac deploy --t
 
 * ``joint``: a 29-joint JointState in, Float64MultiArray position targets out, a 29-joint MLP policy;
 * ``cartesian``: a 7-joint JointState and the measured TCP PoseStamped in (the node steps on the pose), a TCP
-  PoseStamped target out, composed and limited by the Cartesian supervisor; an MLP on pose, twist, last action.
+  PoseStamped target out, composed and limited by the Cartesian supervisor; an MLP on pose, twist, last action;
+* ``lowcmd``: a G1 as its low-level interface presents it, ``unitree_hg/LowState`` in (29 motors, a ticking
+  ``tick``, a level IMU, the remote: start, then A once the ramp is done, so the node reaches POLICY), a
+  ``unitree_hg/LowCmd`` out with its CRC; the node on ``hardware_configs/unitree_g1.yaml`` with the zoo's
+  ``g1-stand`` policy. Its baseline is what a G1 driver must do at least: a LowCmd filled from the LowState (q =
+  the measured q) with its CRC, no policy.
 
 The same loop then runs against a bare rclpy + onnxruntime echo of the same policy (:mod:`benchmarks.deploy_echo`,
 its own process too; for the Cartesian path it composes the target without limits). Reported per node: round-trip
@@ -39,6 +44,13 @@ POSE_TOPIC, TARGET_TOPIC = "/bench/current_pose", "/bench/target_pose"
 JOINTS = [f"joint_{i:02d}" for i in range(NUM_JOINTS)]
 ARM_JOINTS = JOINTS[:7]
 START_TCP = (0.5, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0)
+ROOT = Path(__file__).resolve().parents[1]
+G1_CONFIG = ROOT / "hardware_configs" / "unitree_g1.yaml"
+G1_POLICY = ROOT / "policies" / "g1-stand" / "dagger-expert-seed1"
+LOWCMD_WARMUP_S = 5.0
+"""The G1's start sequence before the measured ticks: start at 0.3 s, the 2 s ramp, A at 3.0 s (again at 4.0 s)."""
+REMOTE_SCRIPT = (("start", 0.3, 0.5), ("A", 3.0, 3.2), ("A", 4.0, 4.2))
+"""(button, pressed from, released at) in seconds of the driver's loop."""
 
 
 def _joint_specs(names: list[str]) -> list[JointSpec]:
@@ -106,12 +118,65 @@ def write_bench_setup(folder: Path, rate_hz: float) -> tuple[Path, Path]:
     return config_path, folder / "export"
 
 
+def write_lowcmd_setup(folder: Path) -> tuple[Path, dict[str, Any]]:
+    """The G1's hardware config for the zoo's g1-stand policy: ``unitree_g1.yaml`` itself, or where the policy's
+    gains are above the config's kp / kd (which ``check_compatibility`` refuses: they are LowCmd's ceiling) a copy in
+    ``folder`` with those raised to the policy's, so that the node configures; the raises are returned for the
+    result. The latency does not depend on the gains' values."""
+    from robot_ac.contract.manifest import load_manifest
+
+    config = yaml.safe_load(G1_CONFIG.read_text())
+    specs = {j.name: j for j in load_manifest(G1_POLICY / "manifest.json").interface.joints}
+    raised = {}
+    for joint in config["joints"]:
+        spec = specs.get(joint["name"])
+        for key, wanted in (("kp", spec.stiffness if spec else 0.0), ("kd", spec.damping if spec else 0.0)):
+            if wanted > joint[key]:
+                raised[f"{joint['name']}.{key}"] = [joint[key], wanted]
+                joint[key] = wanted
+    if not raised:
+        return G1_CONFIG, {}
+    path = folder / "unitree_g1_policy_gains.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path, raised
+
+
+def lowcmd_costs(repeats: int = 2000) -> dict[str, float]:
+    """What one LowCmd costs in this process, µs per message (median of 5 rounds): ``fill_lowcmd`` in POLICY with
+    the G1's config and gains (its CRC included), ``lowcmd_crc`` (the struct image and its CRC), the CRC alone over
+    the 1000-byte image (``crc32_words``, zlib's C), the same in the pure-Python table loop it replaced, and a new
+    ``LowCmd()``."""
+    import timeit
+
+    from unitree_hg.msg import LowCmd
+
+    from robot_ac.contract.hardware_config import load_hardware_config
+    from robot_ac.deploy import Command, State
+    from robot_ac.deploy.unitree import crc32_words, crc32_words_reference, fill_lowcmd, lowcmd_crc, lowcmd_image
+
+    config = load_hardware_config(G1_CONFIG)
+    gains = {j.name: (0.5 * j.kp, 0.5 * j.kd) for j in config.joints}
+    command = Command(config.joint_names, np.linspace(-0.3, 0.3, len(config.joints)), "position")
+    cmd = fill_lowcmd(LowCmd(), State.POLICY, command, config, 5, policy_gains=gains)
+    image = lowcmd_image(cmd)
+    cases = {"fill_lowcmd": lambda: fill_lowcmd(cmd, State.POLICY, command, config, 5, policy_gains=gains),
+             "lowcmd_crc": lambda: lowcmd_crc(cmd), "lowcmd_image": lambda: lowcmd_image(cmd),
+             "crc32_words": lambda: crc32_words(image), "new_LowCmd": LowCmd,
+             "crc32_words_reference": lambda: crc32_words_reference(image)}
+    costs = {}
+    for name, call in cases.items():
+        n = repeats // 10 if name == "crc32_words_reference" else repeats
+        costs[name] = float(np.median(timeit.repeat(call, number=n, repeat=5)) / n * 1e6)
+    return costs
+
+
 @dataclass
 class LoopStats:
     round_trip_s: list[float] = field(default_factory=list)
     send_jitter_s: list[float] = field(default_factory=list)
     missed: int = 0
     ticks: int = 0
+    expected: int = 0
 
     def summary(self) -> dict[str, Any]:
         rtt = np.asarray(self.round_trip_s) * 1e3
@@ -123,30 +188,78 @@ class LoopStats:
                 if jitter.size else None}
 
 
-def _robot_messages(node, path: str) -> tuple[list[tuple[Any, Any]], str, type]:
-    """The robot's state publishers with their messages, in publishing order, and the command topic and type."""
+def _robot_messages(node, path: str, period: float) -> tuple[list[tuple[Any, Any]], str, type, Any]:
+    """The robot's state publishers with their messages, in publishing order, the command topic and type, and
+    ``update(message, elapsed_s)``, which makes a message current just before it goes out (its stamp; a LowState's
+    tick and remote)."""
     from geometry_msgs.msg import PoseStamped
     from rclpy.qos import QoSProfile
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 
+    def stamp(message, elapsed: float) -> bool:
+        message.header.stamp = node.get_clock().now().to_msg()
+        return True
+
+    if path == "lowcmd":
+        return _g1_messages(node, period)
     names = JOINTS if path == "joint" else ARM_JOINTS
     states = [(node.create_publisher(JointState, STATE_TOPIC, QoSProfile(depth=1)),
                JointState(name=names, position=[0.0] * len(names), velocity=[0.0] * len(names)))]
     if path == "joint":
-        return states, COMMAND_TOPIC, Float64MultiArray
+        return states, COMMAND_TOPIC, Float64MultiArray, stamp
     pose = PoseStamped()
     pose.header.frame_id = "base"
     pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = START_TCP[:3]
     pose.pose.orientation.x, pose.pose.orientation.y, pose.pose.orientation.z, pose.pose.orientation.w = START_TCP[3:]
     return states + [(node.create_publisher(PoseStamped, POSE_TOPIC, QoSProfile(depth=1)), pose)], TARGET_TOPIC, \
-        PoseStamped
+        PoseStamped, stamp
 
 
-def ping_pong(context, period: float, warmup_s: float, duration_s: float, label: str, path: str = "joint"
-              ) -> LoopStats:
+def _g1_messages(node, period: float) -> tuple[list[tuple[Any, Any]], str, type, Any]:
+    """The G1's LowState (the motors at the policy's default pose, level IMU, mode_machine 5) on its topic, and the
+    standing command on the goal topic (goes out between round trips); LowCmd back."""
+    from rclpy.qos import QoSProfile, qos_profile_sensor_data
+    from std_msgs.msg import Float64MultiArray
+    from unitree_hg.msg import LowCmd, LowState
+
+    from robot_ac.contract.hardware_config import load_hardware_config
+    from robot_ac.contract.manifest import load_manifest
+    from robot_ac.deploy.unitree import remote_bytes
+
+    config = load_hardware_config(G1_CONFIG)
+    defaults = {j.name: j.default_position for j in load_manifest(G1_POLICY / "manifest.json").interface.joints}
+    state = LowState()
+    state.mode_machine = 5
+    for motor, name in zip(state.motor_state, config.joint_names):
+        motor.mode, motor.q = 1, float(defaults.get(name, 0.0))
+    state.imu_state.quaternion = [1.0, 0.0, 0.0, 0.0]
+    state.imu_state.accelerometer = [0.0, 0.0, 9.81]
+    step_ms = max(1, round(period * 1e3))
+    remotes = {frozenset(): remote_bytes(set())}
+    held: list[frozenset] = [frozenset()]
+
+    def update(message, elapsed: float) -> bool:
+        if message is not state:
+            return elapsed < 1.0  # the standing command, a few times before start (it is latched by the node)
+        message.tick += step_ms
+        pressed = frozenset(b for b, begin, end in REMOTE_SCRIPT if begin <= elapsed < end)
+        if pressed != held[0]:
+            held[0] = pressed
+            message.wireless_remote = remotes.setdefault(pressed, remote_bytes(set(pressed)))
+        return True
+
+    goal = Float64MultiArray(data=[0.0, 0.0, 0.0])
+    return [(node.create_publisher(Float64MultiArray, config.topics.goal, QoSProfile(depth=1)), goal),
+            (node.create_publisher(LowState, config.topics.low_state, qos_profile_sensor_data), state)], \
+        config.topics.command, LowCmd, update
+
+
+def ping_pong(context, period: float, warmup_s: float, duration_s: float, label: str, path: str = "joint",
+              expect: Any = None) -> LoopStats:
     """Run the robot side: its state once per period (the last message, which the node steps on, starts the
-    clock), wait for the command it causes."""
+    clock), wait for the command it causes. ``expect(command) -> bool``, where given, counts the measured commands
+    that pass it (``LoopStats.expected``: the LowCmds sent in POLICY)."""
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile
@@ -154,9 +267,9 @@ def ping_pong(context, period: float, warmup_s: float, duration_s: float, label:
     node = rclpy.create_node(f"bench_robot_{label}", context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    received: list[float] = []
-    states, command_topic, command_type = _robot_messages(node, path)
-    node.create_subscription(command_type, command_topic, lambda _: received.append(time.perf_counter()),
+    received: list[tuple[float, Any]] = []
+    states, command_topic, command_type, update = _robot_messages(node, path, period)
+    node.create_subscription(command_type, command_topic, lambda msg: received.append((time.perf_counter(), msg)),
                              QoSProfile(depth=1))
     try:
         deadline = time.monotonic() + 30.0
@@ -176,7 +289,7 @@ def ping_pong(context, period: float, warmup_s: float, duration_s: float, label:
                     time.sleep(remaining - 0.0004)
             received.clear()
             trigger_publisher, trigger = states[-1]
-            trigger.header.stamp = node.get_clock().now().to_msg()
+            update(trigger, k * period)
             sent = time.perf_counter()
             trigger_publisher.publish(trigger)
             while not received and time.perf_counter() < target + period:
@@ -184,14 +297,16 @@ def ping_pong(context, period: float, warmup_s: float, duration_s: float, label:
             # The rest of the state (a Cartesian robot's JointState) goes out between round trips, as a robot's
             # other streams run beside its pose: only the message the node steps on is timed.
             for publisher, message in states[:-1]:
-                message.header.stamp = node.get_clock().now().to_msg()
-                publisher.publish(message)
+                if update(message, k * period):
+                    publisher.publish(message)
             if k < warmup_ticks:
                 continue
             stats.ticks += 1
             stats.send_jitter_s.append(sent - target)
             if received:
-                stats.round_trip_s.append(received[0] - sent)
+                stats.round_trip_s.append(received[0][0] - sent)
+                if expect is not None:
+                    stats.expected += int(expect(received[0][1]))
             else:
                 stats.missed += 1
             if stats.ticks % report_every == 0:
@@ -212,14 +327,29 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
     os.environ.update({k: env[k] for k in ("ROS_DOMAIN_ID", "ROS_AUTOMATIC_DISCOVERY_RANGE")})
     period = 1.0 / rate_hz
     results: dict[str, LoopStats] = {}
+    load: dict[str, list[float]] = {}
+    extra: dict[str, Any] = {}
+    warmup_s, expect = 1.0, None
     with tempfile.TemporaryDirectory(prefix="robot-ac-bench-deploy-") as tmp:
-        config_path, export = (write_bench_setup if path == "joint" else write_cartesian_setup)(Path(tmp), rate_hz)
-        echo_topics = ["--state-topic", STATE_TOPIC, "--command-topic", COMMAND_TOPIC] if path == "joint" else \
-            ["--state-topic", POSE_TOPIC, "--command-topic", TARGET_TOPIC, "--cartesian"]
+        if path == "lowcmd":
+            config_path, raised = write_lowcmd_setup(Path(tmp))
+            export = G1_POLICY
+            echo_args = ["--lowcmd"]
+            warmup_s, expect = LOWCMD_WARMUP_S, _at_policy_gains()
+            extra = {"config": str(G1_CONFIG.relative_to(ROOT)), "policy": str(G1_POLICY.relative_to(ROOT)),
+                     "config_gains_raised_to_the_policys": raised, "lowcmd_cost_us": lowcmd_costs()}
+        else:
+            config_path, export = (write_bench_setup if path == "joint" else write_cartesian_setup)(Path(tmp),
+                                                                                                    rate_hz)
+            echo_args = ["--policy", str(export), "--state-topic", STATE_TOPIC, "--command-topic", COMMAND_TOPIC] \
+                if path == "joint" else \
+                ["--policy", str(export), "--state-topic", POSE_TOPIC, "--command-topic", TARGET_TOPIC, "--cartesian"]
+        # A real robot's config (the G1's) starts only on the operator's start: the remote, in the driver's LowState.
+        autostart = [] if path == "lowcmd" else ["--autostart"]
         nodes = {
             "robot_ac_policy_node": [sys.executable, "-m", "robot_ac.cli", "deploy", "--config", str(config_path),
-                                     "--policy", str(export), "--trigger", "joint_state", "--autostart"],
-            "bare_echo": [sys.executable, "-m", "benchmarks.deploy_echo", "--policy", str(export), *echo_topics],
+                                     "--policy", str(export), "--trigger", "joint_state", *autostart],
+            "bare_echo": [sys.executable, "-m", "benchmarks.deploy_echo", *echo_args],
         }
         context = rclpy.Context()
         rclpy.init(context=context)
@@ -229,8 +359,16 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
                 with open(log_path, "w") as log:
                     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
                 try:
-                    results[label] = ping_pong(context, period, warmup_s=1.0, duration_s=duration_s, label=label,
-                                               path=path)
+                    load[label] = [os.getloadavg()[0]]
+                    results[label] = ping_pong(context, period, warmup_s=warmup_s, duration_s=duration_s,
+                                               label=label, path=path,
+                                               expect=expect if label == "robot_ac_policy_node" else None)
+                    load[label].append(os.getloadavg()[0])
+                except Exception:
+                    process.terminate()
+                    process.wait(timeout=20)
+                    print(f"{label}'s log:\n{log_path.read_text()[-3000:]}", file=sys.stderr)
+                    raise
                 finally:
                     process.terminate()
                     try:
@@ -241,15 +379,29 @@ def bench_deploy(out_dir: Path, duration_s: float = 60.0, rate_hz: float = 500.0
         finally:
             rclpy.try_shutdown(context=context)
     ours, bare = results["robot_ac_policy_node"].summary(), results["bare_echo"].summary()
+    if path == "lowcmd":
+        ours["lowcmds_in_policy"] = results["robot_ac_policy_node"].expected
     result = {
         "benchmark": "deploy round trip", "path": path, "rate_hz": rate_hz, "duration_s": duration_s,
-        "joints": NUM_JOINTS if path == "joint" else len(ARM_JOINTS),
-        "policy_hidden": list(HIDDEN), "nodes": {"robot_ac_policy_node": ours, "bare_echo": bare},
+        "warmup_s": warmup_s, "joints": {"joint": NUM_JOINTS, "cartesian": len(ARM_JOINTS), "lowcmd": 29}[path],
+        "policy_hidden": list(HIDDEN) if path != "lowcmd" else None, **extra,
+        "nodes": {"robot_ac_policy_node": ours, "bare_echo": bare},
         "p99_ratio_to_bare_echo": ours["round_trip_ms"]["p99"] / bare["round_trip_ms"]["p99"]
         if ours["round_trip_ms"] and bare["round_trip_ms"] else None,
+        "load_average_1min": {"before_and_after": load, "cpus": os.cpu_count()},
     }
-    name = f"bench_deploy_{int(rate_hz)}hz" if path == "joint" else f"bench_deploy_cartesian_{int(rate_hz)}hz"
+    name = {"joint": f"bench_deploy_{int(rate_hz)}hz", "cartesian": f"bench_deploy_cartesian_{int(rate_hz)}hz",
+            "lowcmd": f"bench_deploy_lowcmd_{int(rate_hz)}hz"}[path]
     return write_result(out_dir, name, result, _histogram(results, rate_hz, path))
+
+
+def _at_policy_gains() -> Any:
+    """``LowCmd -> bool``: sent in POLICY, told by its gains (the policy's own, which differ from the config's hold
+    gains on the G1's hips)."""
+    from robot_ac.contract.manifest import load_manifest
+
+    hip = load_manifest(G1_POLICY / "manifest.json").interface.joints[0]
+    return lambda cmd: abs(cmd.motor_cmd[0].kp - hip.stiffness) < 1e-3 * max(1.0, hip.stiffness)
 
 
 def _histogram(results: dict[str, LoopStats], rate_hz: float, path: str) -> Any:
@@ -262,10 +414,11 @@ def _histogram(results: dict[str, LoopStats], rate_hz: float, path: str) -> Any:
         ax.hist(rtt, bins=bins, alpha=0.6, label=f"{label}: p50 {np.percentile(rtt, 50):.2f} ms, "
                 f"p99 {np.percentile(rtt, 99):.2f} ms, missed {stats.missed}")
     ax.set_yscale("log")
-    ax.set_xlabel(("JointState in -> command out" if path == "joint" else "TCP pose in -> TCP target out")
-                  + ", round trip (ms)")
+    ax.set_xlabel({"joint": "JointState in -> command out", "cartesian": "TCP pose in -> TCP target out",
+                   "lowcmd": "LowState in -> LowCmd (with CRC) out"}[path] + ", round trip (ms)")
     ax.set_ylabel("ticks")
-    what = f"{NUM_JOINTS} joints" if path == "joint" else "Cartesian pose targets"
+    what = {"joint": f"{NUM_JOINTS} joints", "cartesian": "Cartesian pose targets",
+            "lowcmd": "G1 LowState / LowCmd, g1-stand"}[path]
     ax.set_title(f"policy node vs bare echo, {what} at {rate_hz:.0f} Hz")
     ax.legend(fontsize=8)
     fig.tight_layout()

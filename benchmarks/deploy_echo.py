@@ -1,8 +1,11 @@
 """Baseline for `robot-ac bench deploy`: the least a policy node can do. A plain rclpy node that runs the same ONNX
 policy on every JointState (observation by a fixed index map, no checks, no supervisor) and publishes the result;
 with ``--cartesian``, on every measured PoseStamped (pose, zero twist, last action), publishing the composed target.
+With ``--lowcmd``, no policy: what a G1 driver must do at least, a LowCmd filled from each LowState on /lowstate (the
+29 motors in mode 1 at the measured q, fixed gains, mode_machine echoed) with its CRC, on /lowcmd.
 
-Its own process: ``python -m benchmarks.deploy_echo --policy EXPORT --state-topic T --command-topic T``."""
+Its own process: ``python -m benchmarks.deploy_echo --policy EXPORT --state-topic T --command-topic T``, or
+``python -m benchmarks.deploy_echo --lowcmd``."""
 
 from __future__ import annotations
 
@@ -19,7 +22,11 @@ from std_msgs.msg import Float64MultiArray
 
 from robot_ac.contract.manifest import load_manifest
 from robot_ac.deploy.pose import apply_delta_pose
+from robot_ac.deploy.unitree import lowcmd_crc
 from robot_ac_ros.spin import spin_until_shutdown
+
+
+BODY_MOTORS = 29
 
 
 class EchoPolicyNode(Node):
@@ -57,15 +64,45 @@ class EchoPolicyNode(Node):
         self.publisher.publish(out)
 
 
+class EchoLowCmdNode(Node):
+    """LowState in, LowCmd out: one preallocated message refilled from each state, its CRC, published."""
+
+    def __init__(self, state_topic: str = "/lowstate", command_topic: str = "/lowcmd") -> None:
+        super().__init__("bench_echo")
+        from rclpy.qos import ReliabilityPolicy, qos_profile_sensor_data
+        from unitree_hg.msg import LowCmd, LowState
+
+        self.command = LowCmd()
+        for motor in self.command.motor_cmd[:BODY_MOTORS]:
+            motor.mode, motor.kp, motor.kd = 1, 40.0, 1.0
+        self.publisher = self.create_publisher(LowCmd, command_topic,
+                                               QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE))
+        self.create_subscription(LowState, state_topic, self.on_low_state, qos_profile_sensor_data)
+
+    def on_low_state(self, msg) -> None:
+        command = self.command
+        command.mode_machine = msg.mode_machine
+        for motor, state in zip(command.motor_cmd[:BODY_MOTORS], msg.motor_state[:BODY_MOTORS]):
+            motor.q = state.q
+        command.crc = lowcmd_crc(command)
+        self.publisher.publish(command)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policy", required=True)
-    parser.add_argument("--state-topic", required=True)
-    parser.add_argument("--command-topic", required=True)
+    parser.add_argument("--policy")
+    parser.add_argument("--state-topic")
+    parser.add_argument("--command-topic")
     parser.add_argument("--cartesian", action="store_true", help="PoseStamped in and out (ee_pose_delta policies)")
+    parser.add_argument("--lowcmd", action="store_true", help="unitree_hg LowState in, LowCmd with its CRC out")
     args = parser.parse_args()
+    if not args.lowcmd and not (args.policy and args.state_topic and args.command_topic):
+        parser.error("--policy, --state-topic and --command-topic are required (but with --lowcmd)")
     rclpy.init()
-    spin_until_shutdown(EchoPolicyNode(args.policy, args.state_topic, args.command_topic, args.cartesian))
+    if args.lowcmd:
+        spin_until_shutdown(EchoLowCmdNode(args.state_topic or "/lowstate", args.command_topic or "/lowcmd"))
+    else:
+        spin_until_shutdown(EchoPolicyNode(args.policy, args.state_topic, args.command_topic, args.cartesian))
 
 
 if __name__ == "__main__":

@@ -35,13 +35,16 @@ class BenchEnvs:
 @dataclass
 class BenchDeploy:
     """Round trip state-in -> command-out of the policy node (own process, an MLP policy) at a fixed rate, joint
-    or Cartesian path, against a bare rclpy + onnxruntime echo of the same policy; JSON + PNG histogram."""
+    or Cartesian path, against a bare rclpy + onnxruntime echo of the same policy; or the G1's LowState -> LowCmd
+    with the zoo's g1-stand policy against a bare LowCmd-with-CRC echo; JSON + PNG histogram."""
 
     duration_s: float = 60.0
-    """Measured time per node (after 1 s of warm-up)."""
+    """Measured time per node (after 1 s of warm-up; 5 s on ``lowcmd``, the G1's start sequence)."""
     rate_hz: float = 500.0
-    path: Literal["joint", "cartesian"] = "joint"
-    """``joint``: JointState in, joint targets out; ``cartesian``: the measured TCP pose in, a TCP target out."""
+    path: Literal["joint", "cartesian", "lowcmd"] = "joint"
+    """``joint``: JointState in, joint targets out; ``cartesian``: the measured TCP pose in, a TCP target out;
+    ``lowcmd``: unitree_hg LowState in, LowCmd (with its CRC) out, on ``hardware_configs/unitree_g1.yaml`` with
+    ``policies/g1-stand/dagger-expert-seed1`` (the G1's policy rate is 50 Hz)."""
     out_dir: Path = Path("benchmarks/results")
 
 
