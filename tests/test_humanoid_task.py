@@ -6,7 +6,8 @@
   mass and no floor body; holding its default pose, the robot first stands on its soles, then topples under
   gravity and comes to rest on the ground, inside the task's contact buffers.
 * The environment: observation groups match the policy interface term by term (no privileged term in ``policy``),
-  steps give finite rewards, and a fallen robot terminates and is penalised.
+  steps give finite rewards, and a fallen robot terminates and is penalised; mjlab's velocity reward set is active
+  with its weights over 20 s episodes, its feet sensor on the two feet, whose soles stand at height 0.
 """
 
 from __future__ import annotations
@@ -183,3 +184,30 @@ def test_observation_groups_match_the_interface(env) -> None:
 
 def test_steps_are_finite_and_a_fall_terminates(env) -> None:
     assert_steps_finite_and_a_fall_terminates(env, NUM_ENVS)
+
+
+def test_rewards_are_mjlabs_velocity_set(env) -> None:
+    """The shared reward library where it applies: mjlab's velocity terms with their weights (no alive, fall or
+    torque term), 20 s episodes, the feet contact sensor on the two feet; standing at the start, the soles are at
+    height 0 (:data:`SOLE_HEIGHT` is right) and the feet are on the ground."""
+    import torch
+
+    from sim.tasks.locomotion.config.humanoid import SOLE_HEIGHT
+    from sim.tasks.locomotion.mdp import foot_heights
+
+    unwrapped = env.unwrapped
+    assert unwrapped.max_episode_length_s == pytest.approx(20.0)
+    weights = {name: unwrapped.reward_manager.get_term_cfg(name).weight
+               for name in unwrapped.reward_manager.active_terms}
+    assert weights == {"track_lin_vel_xy": 2.0, "track_ang_vel_z": 2.0, "action_rate": -0.1, "joint_limits": -1.0,
+                       "upright_kernel": 1.0, "posture_kernel": 1.0, "body_ang_vel_xy": -0.05,
+                       "angular_momentum": -0.02, "foot_clearance": -2.0, "foot_swing_height": -0.25,
+                       "foot_slip": -0.1, "soft_landing": -1e-5, "self_collision": -1.0}
+    sensor = unwrapped.scene.sensors["feet_contact"]
+    assert sorted(sensor.sensor_names) == sorted(humanoid.FOOT_BODIES)
+    env.reset()
+    for _ in range(5):  # 0.1 s: dropped 2 cm onto its soles
+        env.step(torch.zeros(NUM_ENVS, env.num_actions))
+    feet = unwrapped.reward_manager.get_term_cfg("foot_clearance").params["asset_cfg"]
+    assert foot_heights(unwrapped, SOLE_HEIGHT, feet).abs().max() < 0.01
+    assert (sensor.data.current_contact_time.torch > 0).all()

@@ -322,32 +322,22 @@ POSTURE_STD_RUNNING = {r".*hip_pitch.*": 0.5, r".*hip_roll.*": 0.2, r".*hip_yaw.
                        r".*shoulder_roll.*": 0.2, r".*shoulder_yaw.*": 0.15, r".*elbow.*": 0.35, r".*wrist.*": 0.3}
 
 
-def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: LocomotionRobot) -> LocomotionEnvCfg:
-    """mjlab 1.6's velocity task, in place, for a robot that names its feet: the tracking kernels (2 + 2), upright
-    and speed-dependent posture kernels (1 + 1), action rate, joint limits, body angular velocity, centroidal
-    angular momentum, foot clearance, swing height, slip and soft landing on a feet contact sensor, self-collision
-    (body pairs pressed together over 10 N) on a sensor of the robot against itself; heading
-    commands with a standing share,
-    resampled every 3-8 s, their ranges widening in training (:class:`CommandCurriculumCfg`); 20 s episodes;
-    pushes every 1-3 s, foot friction 0.3-1.2, encoder bias ±0.015 rad and torso centre of mass ±2.5 cm; a critic
-    that also sees foot heights, air times and contact forces. mjlab has no alive, fall or torque terms."""
-    if robot.foot_bodies is None or robot.torso_body is None:
-        raise ValueError("make_velocity_recipe: the robot must name its foot_bodies and torso_body")
-    cfg.episode_length_s = VELOCITY_EPISODE_LENGTH_S
+def make_mjlab_rewards(cfg: LocomotionEnvCfg, robot: LocomotionRobot, *, std_walking: dict[str, float],
+                       std_running: dict[str, float]) -> LocomotionEnvCfg:
+    """mjlab 1.6's velocity reward set, in place, for a robot that names its feet: the tracking kernels (2 + 2),
+    upright and speed-dependent posture kernels (1 + 1; posture widths by joint-name regex, rad, 0.05 standing,
+    ``std_walking`` / ``std_running`` moving), action rate, joint limits, body angular velocity, centroidal angular
+    momentum, foot clearance, swing height, slip and soft landing on a feet contact sensor with air time, and
+    self-collision (body pairs pressed together over 10 N) on a sensor of the robot against itself. mjlab has no
+    alive, fall or torque terms: they go."""
+    if robot.foot_bodies is None:
+        raise ValueError("make_mjlab_rewards: the robot must name its foot_bodies")
     cfg.scene.feet_contact = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*" + robot.foot_bodies,
                                               track_air_time=True, history_length=3)
     cfg.scene.self_contact = ContactSensorCfg(prim_path=ROBOT_BODIES, filter_prim_paths_expr=[ROBOT_BODIES])
     feet = SceneEntityCfg("robot", body_names=robot.foot_bodies)
     feet_sensor = SceneEntityCfg("feet_contact", body_names=robot.foot_bodies)
     gate = {"command_name": COMMAND_NAME, "command_threshold": 0.05}
-
-    command = cfg.commands.base_velocity
-    command.resampling_time_range = (3.0, 8.0)
-    command.rel_standing_envs = 0.1
-    command.heading_command = True
-    command.rel_heading_envs = 0.3
-    command.heading_control_stiffness = 0.5
-    command.ranges.heading = (-math.pi, math.pi)
 
     rewards = cfg.rewards
     rewards.track_lin_vel_xy.weight = 2.0
@@ -356,7 +346,7 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
     rewards.upright_kernel.weight = 1.0
     rewards.upright_kernel.params["std"] = math.sqrt(0.2)
     rewards.posture_kernel = RewardTermCfg(func=locomotion_mdp.speed_posture_kernel, weight=1.0, params={
-        "std_standing": {".*": 0.05}, "std_walking": POSTURE_STD_WALKING, "std_running": POSTURE_STD_RUNNING,
+        "std_standing": {".*": 0.05}, "std_walking": std_walking, "std_running": std_running,
         "command_name": COMMAND_NAME})
     rewards.action_rate.weight = -0.1
     rewards.joint_limits.weight = -1.0
@@ -374,6 +364,29 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
                                          params={"sensor_cfg": feet_sensor, **gate})
     rewards.self_collision = RewardTermCfg(func=locomotion_mdp.self_collision, weight=-1.0, params={
         "sensor_cfg": SceneEntityCfg("self_contact"), "force_threshold": 10.0})
+    return cfg
+
+
+def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: LocomotionRobot) -> LocomotionEnvCfg:
+    """mjlab 1.6's velocity task, in place, for a robot that names its feet and torso: its rewards
+    (:func:`make_mjlab_rewards` with the G1's posture widths); heading commands with a standing share, resampled
+    every 3-8 s, their ranges widening in training (:class:`CommandCurriculumCfg`); 20 s episodes; pushes every
+    1-3 s, foot friction 0.3-1.2, encoder bias ±0.015 rad and torso centre of mass ±2.5 cm; a critic that also sees
+    foot heights, air times and contact forces."""
+    if robot.foot_bodies is None or robot.torso_body is None:
+        raise ValueError("make_velocity_recipe: the robot must name its foot_bodies and torso_body")
+    make_mjlab_rewards(cfg, robot, std_walking=POSTURE_STD_WALKING, std_running=POSTURE_STD_RUNNING)
+    cfg.episode_length_s = VELOCITY_EPISODE_LENGTH_S
+    feet = SceneEntityCfg("robot", body_names=robot.foot_bodies)
+    feet_sensor = SceneEntityCfg("feet_contact", body_names=robot.foot_bodies)
+
+    command = cfg.commands.base_velocity
+    command.resampling_time_range = (3.0, 8.0)
+    command.rel_standing_envs = 0.1
+    command.heading_command = True
+    command.rel_heading_envs = 0.3
+    command.heading_control_stiffness = 0.5
+    command.ranges.heading = (-math.pi, math.pi)
 
     cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
                                    params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5),

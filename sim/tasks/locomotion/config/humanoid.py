@@ -1,4 +1,9 @@
-"""``humanoid-walk``: Newton's MuJoCo humanoid walks forward at a commanded speed, joint-position actions, 50 Hz."""
+"""``humanoid-walk``: Newton's MuJoCo humanoid walks forward at a commanded speed, joint-position actions, 50 Hz.
+
+The shared locomotion task with mjlab 1.6's velocity reward set (``make_mjlab_rewards``: tracking, upright and
+posture kernels, action rate, joint limits, body angular velocity and momentum, the foot terms on a feet contact
+sensor, self-collision) and the anchors' 20 s episodes. Forward commands only, no randomisation: the G1's command
+schedule and domain randomisation are for a real robot, which this one is not."""
 
 from __future__ import annotations
 
@@ -16,6 +21,19 @@ NJMAX = 128
 most 34 rows with random actions, 50 with the robot lying on the ground (``tests/test_humanoid_task.py`` checks)."""
 NCONMAX = 32
 """Contacts per env: measured at most 8 with random actions, 12 lying on the ground."""
+FOOT_BODY_REGEX = "(left|right)_foot"
+SOLE_HEIGHT = 0.027
+"""Height of a foot body's origin with the sole flat on the ground, m: its two capsules lie along the body's x-y
+plane with radius 0.027."""
+POSTURE_STD_WALKING = {r".*_hip:1": 0.3, r".*_hip:0": 0.15, r".*_hip:2": 0.15, r".*_knee": 0.35,
+                       r".*_ankle:1": 0.25, r".*_ankle:0": 0.1, r"abdomen:1": 0.2, r"abdomen_x": 0.08,
+                       r"abdomen:0": 0.1, r".*_shoulder:0": 0.15, r".*_shoulder:1": 0.15, r".*_elbow": 0.15}
+"""Posture-kernel widths while walking, rad: mjlab's G1 widths for the joint each DOF resembles (``sim.robots.humanoid``
+names the MJCF hinges: hip and ankle ``:0`` x, roll; ``:1`` y, pitch; hip ``:2`` z, yaw; ``abdomen:0`` pitch,
+``abdomen:1`` yaw; ``shoulder1`` turns mostly about x, roll, ``shoulder2`` about y and z, pitch)."""
+POSTURE_STD_RUNNING = {r".*_hip:1": 0.5, r".*_hip:0": 0.2, r".*_hip:2": 0.2, r".*_knee": 0.6,
+                       r".*_ankle:1": 0.35, r".*_ankle:0": 0.15, r"abdomen:1": 0.3, r"abdomen_x": 0.08,
+                       r"abdomen:0": 0.2, r".*_shoulder:0": 0.2, r".*_shoulder:1": 0.5, r".*_elbow": 0.35}
 
 
 def _robot():
@@ -23,7 +41,7 @@ def _robot():
 
     return LocomotionRobot(action_scale=humanoid.ACTION_SCALE, min_base_height=0.8, max_tilt_rad=1.0,
                            njmax=NJMAX, nconmax=NCONMAX, lin_vel_x=(0.0, 1.0), lin_vel_y=(0.0, 0.0),
-                           ang_vel_z=(0.0, 0.0))
+                           ang_vel_z=(0.0, 0.0), foot_bodies=FOOT_BODY_REGEX, sole_height=SOLE_HEIGHT)
 
 
 INTERFACE = PolicyInterface(
@@ -54,21 +72,33 @@ INTERFACE = PolicyInterface(
 )
 
 
-_make_gym_env, _make_env = env_factories(humanoid.humanoid_cfg, _robot, INTERFACE)
+def _mjlab_rewards(cfg, opts):
+    from sim.tasks.locomotion.env_cfg import VELOCITY_EPISODE_LENGTH_S, make_mjlab_rewards
+
+    cfg.episode_length_s = VELOCITY_EPISODE_LENGTH_S
+    return make_mjlab_rewards(cfg, _robot(), std_walking=POSTURE_STD_WALKING, std_running=POSTURE_STD_RUNNING)
+
+
+_make_gym_env, _make_env = env_factories(humanoid.humanoid_cfg, _robot, INTERFACE, _mjlab_rewards)
+_make_plain_gym_env, _make_plain_env = env_factories(humanoid.humanoid_cfg, _robot, INTERFACE)
+"""humanoid-walk before mjlab's reward set: ``bench envs --baseline`` measures the set's cost against it."""
 
 
 HUMANOID_WALK_TASK = TaskSpec(
     name="humanoid-walk",
     gym_id="RobotAc-Humanoid-Walk-v0",
-    description="MuJoCo humanoid (21 joints): walk forward at a commanded 0-1 m/s by joint-position targets, 50 Hz.",
+    description="MuJoCo humanoid (21 joints): walk forward at a commanded 0-1 m/s by joint-position targets, 50 Hz, "
+                "on mjlab's velocity reward set.",
     interface=INTERFACE,
     make_env=_make_env,
     make_gym_env=_make_gym_env,
+    make_baseline_env=_make_plain_env,
+    baseline_description="humanoid-walk before mjlab's reward set: no feet or self-contact sensor, no foot terms",
     ppo=PpoConfig(num_steps_per_env=32, actor_hidden_dims=(128, 128, 128), critic_hidden_dims=(128, 128, 128),
                   obs_normalization=True, learning_rate=1.0e-3, num_learning_epochs=5, num_mini_batches=4,
                   entropy_coef=0.005),
     randomizes_actuators=True,
     max_iterations=1500,
     num_envs=64,
-    success_metric="episode reaches its 10 s time limit without falling (torso above 0.8 m, tilt under 1 rad)",
+    success_metric="episode reaches its 20 s time limit without falling (torso above 0.8 m, tilt under 1 rad)",
 )
