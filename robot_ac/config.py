@@ -144,8 +144,9 @@ class SymphonyConfig:
     """Q networks in the critic ensemble (paper §III: 3)."""
     q_nodes: int = 128
     """Outputs of each Q network; num_critics * q_nodes nodes are sorted and soft-truncated (3 x 128 = 384)."""
-    batch_size: int = 384
-    """Transitions per gradient step (paper: 384, the number of critic nodes)."""
+    batch_size: int | None = None
+    """Transitions per gradient step; default: from the env count (``update_schedule`` in
+    robot_ac/algorithms/symphony.py: the paper's 384 up to 72 envs, growing to 32,768 at 8,192 envs)."""
     learning_rate: float = 1e-4
     """AdamW learning rate for actor and critics together (paper: 1e-4)."""
     adam_betas: tuple[float, float] = (GOLDEN_RATIO_INV, 0.995)
@@ -166,12 +167,15 @@ class SymphonyConfig:
     """Replay capacity in transitions, all envs together (reference: 10,240 warm-up steps x 50)."""
     warmup_transitions: int = 10_240
     """Transitions to collect (with the untrained noisy actor) before the first update (paper N_exp: 10,240)."""
-    updates_per_step: int = 3
-    """Gradient steps per vectorised env step, read by the off-policy runner (reference G = 3 with one env)."""
+    updates_per_step: int | None = None
+    """Gradient steps per vectorised env step; default: from the env count (the paper's G = 3, up to 8 past 8,192
+    envs), so that every transition is sampled at least 16 times up to 16,384 envs (see ``update_schedule``)."""
     normalize_rewards: bool = True
     """Divide rewards by the mean |r| of the buffer at the first update (paper eq. 4)."""
-    mixed_precision: bool = False
-    """Run the networks under torch.autocast in bfloat16 (losses stay float32; no grad scaler needed)."""
+    bf16: Literal["auto", "on", "off"] = "auto"
+    """Run the networks under torch.autocast in bfloat16 (losses, weights, optimiser and replay stay float32; no grad
+    scaler needed). auto: on CUDA devices that support bfloat16 (Ampere and later); off on the CPU, where CPUs without
+    bfloat16 units emulate it (10x slower per update on this 2-core AMD EPYC)."""
     compile: bool = False
     """torch.compile the actor and critics (first update compiles: ~45 s on 2 CPU cores); see benchmarks/README."""
     eps: float = 1e-6

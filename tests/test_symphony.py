@@ -158,9 +158,9 @@ def test_update_with_zero_rewards_stays_finite():
     assert all(math.isfinite(v) for s in stats for v in s.values())
 
 
-def test_mixed_precision_update_is_finite():
+def test_bf16_update_is_finite():
     torch.manual_seed(0)
-    algo = _filled(dataclasses.replace(SMALL, mixed_precision=True))
+    algo = _filled(dataclasses.replace(SMALL, bf16="on"))
     stats = algo.update()
     assert all(math.isfinite(v) for v in stats.values())
     assert algo.act(torch.randn(5, 3), explore=False).dtype == torch.float32

@@ -31,7 +31,9 @@ Where this differs from the reference code, and why:
   which the paper notes only matters for the first ~1000 steps.
 - No gradient dropout (the reference's S2 variant and a later paper revision use it; S3 does not). Episode-level
   tricks of the reference ``train.py`` (zeroing actions near the time limit, reseeding each step) belong to the
-  runner. ``batch_size`` is its own field; the reference ties it to the number of critic nodes.
+  runner. The batch size and the updates per env step come from the env count (:func:`update_schedule`; one env:
+  the reference's 384 = its number of critic nodes, and G = 3).
+- bfloat16 autocast on GPUs that have it (:func:`resolve_bf16`); the losses are computed in float32.
 - Data parallel: with an initialised ``torch.distributed`` process group, parameters are broadcast from rank 0
   at construction and gradients (plus Q̄ and r̄) are averaged over ranks before each optimiser step.
 """
@@ -39,7 +41,8 @@ Where this differs from the reference code, and why:
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict
+import math
+from dataclasses import asdict, dataclass
 from itertools import chain
 
 import torch
@@ -91,6 +94,104 @@ def soft_truncated(q: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     return (torch.sort(q, dim=-1).values * weights).sum(dim=-1, keepdim=True)
 
 
+PAPER_UPDATES_PER_STEP = 3
+"""The reference ``train.py``'s G: gradient steps per env step with one env."""
+PAPER_BATCH_SIZE = 384
+"""The reference's batch: its number of critic nodes, 3 x 128."""
+MIN_UTD = 16
+"""Transitions sampled per new transition that the schedule keeps at least: FastTD3's and PQL's at 4,096 envs."""
+MAX_BATCH_SIZE = 32_768
+"""FastTD3's batch, on every suite it reports."""
+MAX_UPDATES_PER_STEP = 8
+"""FastTD3's largest updates per vectorised step (its manipulation tasks), PQL's DDPG baseline's."""
+BATCH_MULTIPLE = 128
+
+
+@dataclass(frozen=True)
+class UpdateSchedule:
+    """Gradient steps per vectorised env step and their batch size, for ``num_envs`` envs (on one rank)."""
+
+    num_envs: int
+    updates_per_step: int
+    batch_size: int
+    derived: tuple[str, ...]
+    """The fields that came from the env count; the others were given (``--symphony.*``)."""
+
+    @property
+    def utd(self) -> float:
+        """Update-to-data ratio: transitions sampled per new transition, updates x batch / envs."""
+        return self.updates_per_step * self.batch_size / self.num_envs
+
+    def to_dict(self) -> dict[str, float | int | list[str]]:
+        """What ``config.json`` records."""
+        return {"num_envs": self.num_envs, "updates_per_step": self.updates_per_step,
+                "batch_size": self.batch_size, "utd": round(self.utd, 3), "derived": list(self.derived)}
+
+    def describe(self) -> str:
+        given = [name for name in ("updates_per_step", "batch_size") if name not in self.derived]
+        origin = "from the env count" if not given else f"{' and '.join(given)} given"
+        below = f", below the target {MIN_UTD}" if self.utd < MIN_UTD else ""
+        return (f"Symphony update schedule ({origin}): {self.num_envs} envs -> {self.updates_per_step} updates x "
+                f"batch {self.batch_size:,} per vectorised step, UTD {self.utd:.1f} samples per new "
+                f"transition{below}")
+
+
+def update_schedule(num_envs: int, cfg: SymphonyConfig) -> UpdateSchedule:
+    """How many gradient steps, on how large a batch, follow each vectorised step of ``num_envs`` envs.
+
+    Symphony was built for one env: 3 updates of 384 per env step (reference ``train.py``: G = 3; ``symphony.py``:
+    batch = 3 x 128 critic nodes), a UTD (transitions sampled per new transition) of 1,152. A vectorised step of N
+    envs brings N transitions: kept at 3 x 384, the UTD falls as 1,152 / N (0.28 at 4,096 envs: most transitions
+    are never sampled), while N x 3 updates per step would spend the wall-clock on updates. Off-policy learners
+    built for thousands of envs sample each transition about 16 times:
+
+    - FastTD3 (Seo et al. 2025, arXiv:2505.22642, ``fast_td3/hyperparams.py``): 2 updates of 32,768 per vectorised
+      step; at 4,096 envs (its Isaac Lab settings, G1 and H1 velocity tasks included) UTD 16; at 1,024 envs
+      (MuJoCo Playground) 64; at 128 envs (HumanoidBench) 512; 8 updates at 1,024 envs for manipulation (256).
+    - Parallel Q-Learning (Li et al. 2023, arXiv:2307.12983, ``pql/cfg``): 4,096 envs, batch 8,192 and 8 critic
+      updates per vectorised step (``critic_sample_ratio``; its DDPG baseline ``update_times``): UTD 16.
+
+    The schedule keeps the paper's 3 x 384 while that gives UTD >= 16 (up to 72 envs, where CPU runs live), then
+    grows the batch (a multiple of 128) to hold UTD at 16, and past a batch of 32,768 (8,192 envs) the updates, up
+    to 8 per vectorised step (UTD 16 up to 16,384 envs, then 262,144 / N):
+
+        batch(N)   = clamp(⌈16 N / 3⌉ rounded up to 128, 384, 32,768)
+        updates(N) = clamp(⌈16 N / batch(N)⌉, 3, 8)
+
+    1 env: 3 x 384 (UTD 1,152, the paper's); 64 envs: 3 x 384 (18); 256: 3 x 1,408 (16.5); 4,096: 3 x 21,888
+    (16.0). The batch grows before the updates because on a GPU an update costs about the same up to batches of
+    tens of thousands (FastTD3's reason for 32,768) while each update adds its whole time to every step; and 3
+    updates per vectorised step keep the paper's optimiser and Polyak steps per step. On a CPU every sample costs
+    alike, so UTD trades against env-steps/s there (benchmarks/README). A given ``cfg.updates_per_step`` or
+    ``cfg.batch_size`` replaces its derived value (the other is derived around it); a derived batch stays within
+    the replay capacity. With data-parallel ranks each rank has its own envs, buffer and batch: the UTD is the same.
+    """
+    needed = MIN_UTD * num_envs  # samples per vectorised step for UTD 16
+    derived = tuple(name for name in ("updates_per_step", "batch_size") if getattr(cfg, name) is None)
+    batch_size = cfg.batch_size
+    if batch_size is None:
+        per_update = math.ceil(needed / (cfg.updates_per_step or PAPER_UPDATES_PER_STEP))
+        batch_size = BATCH_MULTIPLE * math.ceil(per_update / BATCH_MULTIPLE)
+        batch_size = min(max(batch_size, PAPER_BATCH_SIZE), MAX_BATCH_SIZE, cfg.buffer_capacity)
+    updates = cfg.updates_per_step
+    if updates is None:
+        updates = min(max(math.ceil(needed / batch_size), PAPER_UPDATES_PER_STEP), MAX_UPDATES_PER_STEP)
+    return UpdateSchedule(num_envs=num_envs, updates_per_step=updates, batch_size=batch_size, derived=derived)
+
+
+def resolve_bf16(setting: str, device: torch.device) -> bool:
+    """Whether the networks run under bfloat16 autocast: ``auto`` on CUDA devices that support bfloat16 (Ampere
+    and later, as FastTD3's default ``amp_dtype="bf16"``), never on the CPU, where CPUs without bfloat16 units
+    emulate it (10x slower per update on the 2-core test machine); ``on`` wherever autocast has bfloat16 (an error on
+    a CUDA device without it); ``off`` never. bfloat16 keeps float32's exponent range, so no grad scaler."""
+    if setting not in ("auto", "on", "off"):
+        raise RobotAcError(f"bf16 must be auto, on or off, got '{setting}'")
+    cuda_bf16 = device.type == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if setting == "on" and device.type == "cuda" and not cuda_bf16:
+        raise RobotAcError(f"bf16 on: device {device} has no bfloat16 support (a GPU before Ampere?); use auto/off")
+    return setting == "on" or (setting == "auto" and cuda_bf16)
+
+
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized()
 
@@ -98,8 +199,9 @@ def _distributed() -> bool:
 class Symphony:
     """Symphony learner: networks, optimiser and fading replay buffer on one device.
 
-    Verbs: ``act`` -> ``store`` -> (once ``ready``) ``update`` x ``cfg.updates_per_step`` per env step.
-    ``max_action`` is a scalar or [action_dim] tensor: actions lie in [-max_action, max_action].
+    Verbs: ``act`` -> ``store`` -> (once ``ready``) ``update`` x ``schedule.updates_per_step`` per vectorised step of
+    ``num_envs`` envs (:func:`update_schedule`). ``max_action`` is a scalar or [action_dim] tensor: actions lie in
+    [-max_action, max_action].
     """
 
     def __init__(
@@ -110,11 +212,15 @@ class Symphony:
         *,
         max_action: float | torch.Tensor = 1.0,
         device: torch.device | str = "cpu",
+        num_envs: int = 1,
     ) -> None:
-        if cfg.batch_size > cfg.buffer_capacity:
-            raise RobotAcError(f"batch_size ({cfg.batch_size}) exceeds buffer_capacity ({cfg.buffer_capacity})")
+        self.schedule = update_schedule(num_envs, cfg)
+        self.batch_size = self.schedule.batch_size
+        if self.batch_size > cfg.buffer_capacity:
+            raise RobotAcError(f"batch_size ({self.batch_size}) exceeds buffer_capacity ({cfg.buffer_capacity})")
         self.cfg = cfg
         self.device = torch.device(device)
+        self.bf16 = resolve_bf16(cfg.bf16, self.device)
         self.actor = SymphonyActor(obs_dim, action_dim, cfg.hidden_dim, max_action=max_action,
                                    noise_std=cfg.noise_std, noise_clip=cfg.noise_clip).to(self.device)
         self.critic = SymphonyCritic(obs_dim, action_dim, cfg.hidden_dim, num_critics=cfg.num_critics,
@@ -139,13 +245,14 @@ class Symphony:
         self.num_updates = 0
 
     def _autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.mixed_precision)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     @torch.no_grad()
     def act(self, obs: torch.Tensor, explore: bool) -> torch.Tensor:
-        """Actions [N, action_dim] for observations [N, obs_dim]; bounded noise when ``explore``."""
+        """Actions [N, action_dim] for observations [N, obs_dim], float32; bounded noise when ``explore``."""
         with self._autocast():
-            return self.actor(obs)[0] if explore else self.actor.deterministic(obs)
+            actions = self.actor(obs)[0] if explore else self.actor.deterministic(obs)
+        return actions.float()
 
     def store(
         self,
@@ -161,7 +268,7 @@ class Symphony:
     @property
     def ready(self) -> bool:
         """Enough transitions for the first update (warm-up done and at least one batch)."""
-        return self.buffer.size >= max(self.cfg.warmup_transitions, self.cfg.batch_size)
+        return self.buffer.size >= max(self.cfg.warmup_transitions, self.batch_size)
 
     def _fix_reward_scale(self) -> None:
         # Slots 0..size-1 are the filled ones until the ring wraps, which is long after the warm-up.
@@ -175,20 +282,22 @@ class Symphony:
     def update(self) -> dict[str, float]:
         """One gradient step on a fading-replay batch; returns the loss terms and health signals."""
         if not self.ready:
-            raise RobotAcError(f"Symphony.update() needs {max(self.cfg.warmup_transitions, self.cfg.batch_size)} "
+            raise RobotAcError(f"Symphony.update() needs {max(self.cfg.warmup_transitions, self.batch_size)} "
                                f"stored transitions, has {self.buffer.size}; check `ready` first")
         if not self.reward_scale_fixed:
             self._fix_reward_scale()
         cfg = self.cfg
-        batch = self.buffer.sample(cfg.batch_size)
+        batch = self.buffer.sample(self.batch_size)
         rewards = batch.rewards / self.reward_scale
         not_done_gamma = cfg.gamma * (1.0 - batch.terminated)
 
         # ---- ALGO LOGIC: one combined loss for actor and critics ----
-        with self._autocast():
+        with self._autocast():  # the networks, in bfloat16 where self.bf16; everything after them in float32
             next_action, next_scale, next_beta = self.actor(batch.next_obs)
-            q_next = soft_truncated(self.target_critic(batch.next_obs, next_action), self.truncation_weights)
+            q_next_nodes = self.target_critic(batch.next_obs, next_action)
             q_pred = self.critic(batch.obs, batch.actions)
+        next_scale, next_beta, q_pred = next_scale.float(), next_beta.float(), q_pred.float()
+        q_next = soft_truncated(q_next_nodes.float(), self.truncation_weights)
         q_next_value = q_next.detach()
         q_target = rewards + not_done_gamma * q_next_value
         q_ema = cfg.ema_alpha * self.q_ema + (1 - cfg.ema_alpha) * q_next_value  # [B, 1]
@@ -232,6 +341,7 @@ class Symphony:
         """Networks, optimiser and the running statistics (not the replay buffer)."""
         return {
             "config": asdict(self.cfg),
+            "schedule": self.schedule.to_dict(),
             "actor": self.actor.state_dict(),
             "critic": self.critic.state_dict(),
             "target_critic": self.target_critic.state_dict(),

@@ -1,7 +1,9 @@
 """Off-policy training (Symphony) on a batch of parallel environments, into the same run directory as PPO.
 
 One iteration: ``cfg.steps_per_iteration`` vectorised env steps, each stored in the GPU-resident replay buffer and
-followed by ``updates_per_step`` gradient steps once the warm-up is collected. Checkpoints carry the policy
+followed by ``updates_per_step`` gradient steps on batches of ``batch_size`` once the warm-up is collected; both
+come from the env count unless given (:func:`robot_ac.algorithms.symphony.update_schedule`), and the runner prints
+them at the start and records them in ``config.json`` (``symphony_schedule``). Checkpoints carry the policy
 interface and the algorithm's config, so ``robot-ac export`` and ``play`` work as for PPO.
 
 Environments reset themselves (rsl_rl's VecEnv contract): the observation after a done is the new episode's first.
@@ -43,7 +45,6 @@ class OffPolicyRunner:
                  world_size: int = 1) -> None:
         self.env, self.cfg, self.run, self.device = env, cfg, run, device
         self.checkpoint_infos = checkpoint_infos
-        self.settings = {"symphony": asdict(cfg)}
         self.steps_per_iteration = cfg.steps_per_iteration
         self.save_interval, self.plot_every = save_interval, plot_every
         self.obs_dim = int(env.get_observations()["policy"].shape[-1])
@@ -51,8 +52,15 @@ class OffPolicyRunner:
             # torchrun's environment gives rank and world size; Symphony averages gradients over this group.
             torch.distributed.init_process_group(backend="nccl" if str(device).startswith("cuda") else "gloo")
         # Actors are bounded by tanh: built to the env's action bound where it declares one (Gymnasium), else 1.
-        self.algorithm = Symphony(self.obs_dim, env.num_actions, cfg, device=device,
+        self.algorithm = Symphony(self.obs_dim, env.num_actions, cfg, device=device, num_envs=env.num_envs,
                                   max_action=getattr(env, "action_limit", 1.0))
+        self.schedule = self.algorithm.schedule
+        self.settings = {"symphony": asdict(cfg), "symphony_schedule": self.schedule.to_dict(),
+                         "symphony_bf16": self.algorithm.bf16}
+        if run is not None:
+            print(f"{self.schedule.describe()}; replay {cfg.buffer_capacity:,} transitions = "
+                  f"{cfg.buffer_capacity // env.num_envs:,} vectorised steps; bf16 autocast "
+                  f"{'on' if self.algorithm.bf16 else 'off'} ({cfg.bf16})", flush=True)
         self.current_learning_iteration = 0
         self.total_env_steps = 0
         self.episode_returns: collections.deque[float] = collections.deque(maxlen=EPISODE_WINDOW)
@@ -78,7 +86,7 @@ class OffPolicyRunner:
             self._running_length[done] = 0
         losses: dict[str, float] = {}
         if self.algorithm.ready:
-            for _ in range(self.cfg.updates_per_step):
+            for _ in range(self.schedule.updates_per_step):
                 losses = self.algorithm.update()
         self.total_env_steps += self.env.num_envs
         return next_obs, losses
