@@ -1,8 +1,10 @@
 """`robot-ac bench algos`: Symphony vs PPO on one task, same env count, same wall-clock budget, one after the other
-in this process: return against wall-clock and env steps, and the final policies' action smoothness and energy."""
+in this process: return against wall-clock and env steps, and the final policies' action smoothness and energy.
+Symphony's update schedule for the env count (its run's ``config.json``) goes into the result."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 from pathlib import Path
@@ -52,6 +54,8 @@ def bench_algos(out_dir: Path, task: str, num_envs: int, minutes: float, eval_st
             run = train_for(Path(root), task, algo, algo, num_envs, minutes, symphony=symphony or SymphonyConfig())
             curve = read_curve(run.metrics_csv, CURVE)
             runs[algo] = {"curve": curve, **_rollout_statistics(run.path, task, min(num_envs, 16), eval_steps)}
+            if algo == "symphony":
+                runs[algo]["schedule"] = json.loads(run.config_json.read_text())["symphony_schedule"]
             print(f"  {algo}: final return {curve['mean_return'][-1]:.2f} after {curve['total_steps'][-1]:,.0f} "
                   f"env steps; smoothness {runs[algo]['action_smoothness']:.4f}, energy "
                   f"{runs[algo]['action_energy']:.4f}", flush=True)
