@@ -180,6 +180,12 @@ ACTION_SCALE = {j.name: action_scale(j) for j in JOINTS}
 
 
 @cache
+def collision_bodies() -> list[str]:
+    """The bodies of the asset's MJCF that carry a collision geom (18 of 30): the only ones that can touch."""
+    return [body.get("name") for body in ET.parse(G1_MJCF).getroot().iter("body") if body.find("geom") is not None]
+
+
+@cache
 def position_limits() -> dict[str, tuple[float, float]]:
     """Joint ranges of the asset's MJCF, rad (Unitree's, as the hardware config states them to 5-6 digits)."""
     root = ET.parse(G1_MJCF).getroot()

@@ -51,8 +51,6 @@ EPISODE_LENGTH_S = 10.0
 STANDING_EPISODE_LENGTH_S = 20.0
 """Episodes of the standing variant: the anchors' 20 s."""
 COMMAND_NAME = "base_velocity"
-ROBOT_BODIES = "{ENV_REGEX_NS}/Robot/.*"
-"""Every rigid body of the robot (Newton matches sensor expressions against body paths only)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +79,9 @@ class LocomotionRobot:
     """Height of a foot body's origin above flat ground with its sole flat on it, m."""
     torso_body: str | None = None
     """The body whose centre of mass the velocity recipe randomises (mjlab: the torso)."""
+    collision_bodies: str = ".*"
+    """Regex of the bodies that carry collision geoms, the only ones that can touch each other: the self-contact
+    sensor senses these against themselves (a smaller force matrix to fill and read each step)."""
 
 
 @configclass
@@ -334,7 +335,8 @@ def make_mjlab_rewards(cfg: LocomotionEnvCfg, robot: LocomotionRobot, *, std_wal
         raise ValueError("make_mjlab_rewards: the robot must name its foot_bodies")
     cfg.scene.feet_contact = ContactSensorCfg(prim_path="{ENV_REGEX_NS}/Robot/.*" + robot.foot_bodies,
                                               track_air_time=True, history_length=3)
-    cfg.scene.self_contact = ContactSensorCfg(prim_path=ROBOT_BODIES, filter_prim_paths_expr=[ROBOT_BODIES])
+    colliding = "{ENV_REGEX_NS}/Robot/.*" + robot.collision_bodies
+    cfg.scene.self_contact = ContactSensorCfg(prim_path=colliding, filter_prim_paths_expr=[colliding])
     feet = SceneEntityCfg("robot", body_names=robot.foot_bodies)
     feet_sensor = SceneEntityCfg("feet_contact", body_names=robot.foot_bodies)
     gate = {"command_name": COMMAND_NAME, "command_threshold": 0.05}

@@ -108,7 +108,7 @@ def centroidal_angular_momentum(env, asset_cfg: SceneEntityCfg = ROBOT) -> torch
     rotation = matrix_from_quat(data.body_com_quat_w.torch)
     inertia = data.body_inertia.torch.reshape(*mass.shape, 3, 3)
     omega = data.body_com_ang_vel_w.torch
-    spin = rotation @ inertia @ rotation.transpose(-1, -2) @ omega.unsqueeze(-1)
+    spin = rotation @ (inertia @ (rotation.transpose(-1, -2) @ omega.unsqueeze(-1)))  # matrix-vector products only
     return (orbit + spin.squeeze(-1)).sum(dim=1)
 
 

@@ -42,7 +42,8 @@ def _robot():
     return LocomotionRobot(action_scale=dict(g1.ACTION_SCALE), min_base_height=MIN_BASE_HEIGHT,
                            max_tilt_rad=MAX_TILT_RAD, njmax=NJMAX, nconmax=NCONMAX, lin_vel_x=(-1.0, 1.0),
                            lin_vel_y=(-1.0, 1.0), ang_vel_z=(-0.5, 0.5), foot_bodies=g1.FOOT_BODY_REGEX,
-                           sole_height=g1.SOLE_HEIGHT, torso_body="torso_link")
+                           sole_height=g1.SOLE_HEIGHT, torso_body="torso_link",
+                           collision_bodies=f"({'|'.join(g1.collision_bodies())})")
 
 
 def _interface(task: str, action_scale: dict[str, float], held: frozenset[str] = frozenset()) -> PolicyInterface:
