@@ -89,7 +89,7 @@ def test_colcon_builds_the_ros_package(tmp_path):
     assert (share / "launch" / "deploy.launch.py").is_file()
     assert sorted(p.name for p in (share / "hardware_configs").iterdir()) == \
         ["cartpole_sim.yaml", "franka_cartesian.yaml", "franka_gelsight.yaml", "franka_panda.yaml",
-         "unitree_g1_ros2_control.yaml", "unitree_g1.yaml"]
+         "unitree_g1.yaml", "unitree_g1_ros2_control.yaml"]
 
 
 class _ToyRobotNode:
