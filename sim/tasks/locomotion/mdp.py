@@ -190,9 +190,11 @@ def self_collision(env, sensor_cfg: SceneEntityCfg, force_threshold: float) -> t
     """Cost: the number of pairs of the robot's bodies pressed together harder than ``force_threshold`` (N) — a
     hand in the hip, a knee against the other (mjlab's ``self_collision_cost``). ``sensor_cfg`` names a contact
     sensor whose sensing bodies and filter bodies are both the robot's bodies, so its force matrix holds each pair
-    twice, once from either side. Newton refreshes contact sensors once a control step, after its last physics
-    step: the cost is that step's count, where mjlab counts the physics steps of the control step (4 there) that
-    had any self-contact above the threshold."""
+    twice, once from either side. The sensor keeps no history, so it is read once a control step: the cost counts
+    the pairs of the step's last physics step, where mjlab counts the physics steps of the control step (4 there)
+    that had any self-contact above the threshold. (A history of ``decimation`` entries would hold physics steps
+    only where Isaac Lab steps the physics one step at a time, as on the CPU; where Newton runs the whole control
+    step in one call, as with CUDA graphs, its entries are control steps.)"""
     force = env.scene.sensors[sensor_cfg.name].data.force_matrix_w.torch
     pressed = force.norm(dim=-1) > force_threshold
     return pressed.sum(dim=(1, 2)).float() / 2
