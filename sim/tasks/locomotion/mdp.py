@@ -193,8 +193,8 @@ def self_collision(env, sensor_cfg: SceneEntityCfg, force_threshold: float) -> t
     twice, once from either side. The sensor keeps no history, so it is read once a control step: the cost counts
     the pairs of the step's last physics step, where mjlab counts the physics steps of the control step (4 there)
     that had any self-contact above the threshold. (A history of ``decimation`` entries would hold physics steps
-    only where Isaac Lab steps the physics one step at a time, as on the CPU; where Newton runs the whole control
-    step in one call, as with CUDA graphs, its entries are control steps.)"""
+    only while Isaac Lab steps the physics one physics step at a time, as it does for these tasks; on Newton's
+    actuator fast path, which runs a whole control step in one call, its entries would be control steps.)"""
     force = env.scene.sensors[sensor_cfg.name].data.force_matrix_w.torch
     pressed = force.norm(dim=-1) > force_threshold
     return pressed.sum(dim=(1, 2)).float() / 2
