@@ -37,7 +37,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
 
 from robot_ac.contract.hardware_config import HardwareConfig
-from robot_ac.deploy.unitree import REMOTE_BITS, lowcmd_crc, lowstate_crc, remote_bytes
+from robot_ac.deploy.unitree import lowcmd_crc, lowstate_crc, parse_presses, remote_bytes
 from robot_ac.errors import RobotAcError
 from robot_ac.tasks import EnvOptions, get_task
 from sim.ros_bridge import serve
@@ -239,17 +239,6 @@ class G1BridgeNode(Node):
         state.wireless_remote = remote_bytes({b for b, at in self.presses if at <= now < at + PRESS_S})
         state.crc = lowstate_crc(state)
         self._state_pub.publish(state)
-
-
-def parse_presses(items: list[str]) -> list[tuple[str, float]]:
-    """``BUTTON@SECONDS`` items as (button, seconds); an unknown button is refused by name."""
-    presses = []
-    for item in items:
-        button, _, at = item.partition("@")
-        if button not in REMOTE_BITS:
-            raise RobotAcError(f"--press {item}: unknown button '{button}' (one of {', '.join(REMOTE_BITS)})")
-        presses.append((button, float(at)))
-    return presses
 
 
 def main(argv: list[str] | None = None) -> None:

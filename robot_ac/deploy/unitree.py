@@ -16,6 +16,7 @@ from typing import Any
 from robot_ac.contract.hardware_config import UNITREE_MOTORS, HardwareConfig
 from robot_ac.contract.manifest import Manifest
 from robot_ac.deploy.supervisor import Command, State
+from robot_ac.errors import RobotAcError
 
 MOTORS = UNITREE_MOTORS
 REMOTE_BITS = {"R1": 0, "L1": 1, "start": 2, "select": 3, "R2": 4, "L2": 5, "F1": 6, "F2": 7, "A": 8, "B": 9,
@@ -99,6 +100,18 @@ def pressed_buttons(wireless_remote: Sequence[int]) -> set[str]:
     """The remote's buttons held down in a LowState's ``wireless_remote``."""
     bits = int(wireless_remote[2]) | int(wireless_remote[3]) << 8
     return {name for name, bit in REMOTE_BITS.items() if bits >> bit & 1}
+
+
+def parse_presses(items: Sequence[str]) -> list[tuple[str, float]]:
+    """``BUTTON@SECONDS`` items (a scripted remote: the fake G1's and the G1 bridge's ``--press``) as
+    (button, seconds); an unknown button is refused by name."""
+    presses = []
+    for item in items:
+        button, _, at = item.partition("@")
+        if button not in REMOTE_BITS:
+            raise RobotAcError(f"--press {item}: unknown button '{button}' (one of {', '.join(REMOTE_BITS)})")
+        presses.append((button, float(at)))
+    return presses
 
 
 def remote_bytes(pressed: set[str]) -> list[int]:

@@ -29,7 +29,8 @@ from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 
 from robot_ac._atomic import atomic_write_json
-from robot_ac.deploy.unitree import MOTORS, REMOTE_BITS, lowcmd_crc, lowstate_crc, remote_bytes
+from robot_ac.deploy.unitree import MOTORS, REMOTE_BITS, lowcmd_crc, lowstate_crc, parse_presses, remote_bytes
+from robot_ac.errors import RobotAcError
 
 MODE_MACHINE = 5
 """What this fake reports in ``mode_machine`` (the robot's model code); commands must echo it."""
@@ -171,12 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--start-q", type=float, nargs="*", default=None,
                         help=f"the {BODY_MOTORS} motors' positions at start (default: 0)")
     args = parser.parse_args(argv)
-    presses = []
-    for item in args.press:
-        button, _, at = item.partition("@")
-        if button not in REMOTE_BITS:
-            parser.error(f"--press {item}: unknown button '{button}' (one of {', '.join(REMOTE_BITS)})")
-        presses.append((button, float(at)))
+    try:
+        presses = parse_presses(args.press)
+    except RobotAcError as exc:
+        parser.error(str(exc))
     start = np.zeros(BODY_MOTORS) if not args.start_q else np.array(args.start_q)
     if start.shape != (BODY_MOTORS,):
         parser.error(f"--start-q takes {BODY_MOTORS} values, got {len(start)}")
