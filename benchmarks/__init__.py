@@ -48,7 +48,8 @@ def run(options: BenchOptions) -> Path | None:
         return bench_train(options.out_dir, options.runs_root, options.task, options.algo, options.num_envs,
                            options.minutes, options.seed, options.eval_episodes, zoo=options.zoo,
                            zoo_name=options.zoo_name, device=options.device, teacher=options.teacher,
-                           existing_run=options.run)
+                           init_actor=options.init_actor,
+                           critic_warmup_iterations=options.critic_warmup_iterations, existing_run=options.run)
     if isinstance(options, BenchAlgos):
         from benchmarks.algos import bench_algos
 

@@ -134,6 +134,11 @@ class BenchTrain:
     algo: Literal["ppo", "symphony", "dagger", "bc"] = "ppo"
     teacher: str | None = None
     """For dagger / bc: ``expert`` (the task's scripted expert) or a PPO run directory."""
+    init_actor: Path | None = None
+    """For ppo: fine-tune this run's actor (e.g. a student distilled with --teacher expert) instead of starting from
+    scratch; the budget is the fine-tune's alone."""
+    critic_warmup_iterations: int = 0
+    """For ppo with --init-actor: iterations that train only the critic on the initial actor's rollouts first."""
     num_envs: int = 256
     minutes: float = 20.0
     seed: int = 1
@@ -142,7 +147,8 @@ class BenchTrain:
     zoo: Path | None = None
     """Copy the exported policy into ZOO/<task>/<zoo-name>/ with a README (e.g. policies)."""
     zoo_name: str | None = None
-    """Default: <algo>-seed<k> (<algo>-expert-seed<k> with --teacher expert)."""
+    """Default: <algo>-seed<k> (<algo>-expert-seed<k> with --teacher expert, <algo>-finetune-seed<k> with
+    --init-actor)."""
     run: Path | None = None
     """Evaluate this existing run (trained with the same options) instead of training one."""
     runs_root: Path = Path("runs/bench-train")
