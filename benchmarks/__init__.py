@@ -49,7 +49,8 @@ def run(options: BenchOptions) -> Path | None:
                            options.minutes, options.seed, options.eval_episodes, zoo=options.zoo,
                            zoo_name=options.zoo_name, device=options.device, teacher=options.teacher,
                            init_actor=options.init_actor,
-                           critic_warmup_iterations=options.critic_warmup_iterations, existing_run=options.run)
+                           critic_warmup_iterations=options.critic_warmup_iterations,
+                           curriculum=options.curriculum, existing_run=options.run)
     if isinstance(options, BenchAlgos):
         from benchmarks.algos import bench_algos
 

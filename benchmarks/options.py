@@ -139,6 +139,9 @@ class BenchTrain:
     scratch; the budget is the fine-tune's alone."""
     critic_warmup_iterations: int = 0
     """For ppo with --init-actor: iterations that train only the critic on the initial actor's rollouts first."""
+    curriculum: bool = True
+    """Train under the task's curriculum (--no-curriculum: on the task as evaluated, e.g. to fine-tune a policy that
+    already succeeds)."""
     num_envs: int = 256
     minutes: float = 20.0
     seed: int = 1

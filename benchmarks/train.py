@@ -15,7 +15,7 @@ from robot_ac.errors import RobotAcError
 def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: int, minutes: float, seed: int,
                 eval_episodes: int, zoo: Path | None = None, zoo_name: str | None = None, device: str = "cpu",
                 teacher: str | None = None, init_actor: Path | None = None, critic_warmup_iterations: int = 0,
-                existing_run: Path | None = None) -> Path:
+                curriculum: bool = True, existing_run: Path | None = None) -> Path:
     if (teacher is not None) != (algo in ("dagger", "bc")):
         raise RobotAcError(f"bench train: --teacher goes with --algo dagger or bc (got --algo {algo}, --teacher "
                            f"{teacher})")
@@ -23,6 +23,8 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
         raise RobotAcError(f"bench train: --init-actor goes with --algo ppo (got --algo {algo})")
     name = f"{algo}-{'expert-' if teacher == 'expert' else ''}{'finetune-' if init_actor else ''}seed{seed}"
     options = {"device": device} | ({"teacher": Path(teacher)} if teacher else {})
+    if not curriculum:
+        options["curriculum"] = False
     if init_actor is not None:
         options |= {"init_actor": Path(init_actor), "critic_warmup_iterations": critic_warmup_iterations}
     result = train_and_evaluate(runs_root, task, algo, name, num_envs, minutes, seed, eval_episodes,
@@ -31,7 +33,7 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
               f"robot-ac bench train --task {task} --algo {algo} --num-envs {num_envs} --minutes {minutes:g} "
               f"--seed {seed} --device {device}" + (f" --teacher {teacher}" if teacher else "")
               + (f" --init-actor {init_actor} --critic-warmup-iterations {critic_warmup_iterations}"
-                 if init_actor else ""), **result}
+                 if init_actor else "") + ("" if curriculum else " --no-curriculum"), **result}
     terms = {tag: curve for tag, curve in result["logged"].items() if tag.startswith(TERMS_PLOTTED)}
     fig, axes = pyplot().subplots(1, 3 if terms else 2, figsize=(16 if terms else 11, 4))
     ax_success, ax_return = axes[:2]
