@@ -13,11 +13,36 @@ import pytest
 os.environ.setdefault("WARP_CACHE_PATH", str(Path.home() / ".cache" / "robot-ac" / "warp"))
 # ROS 2: a DDS domain of this test run's own, discovery kept on this machine.
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 100)))
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # pytest-xdist's workers inherit the run's domain: each moves to its own next to it, so two workers' nodes never
+    # hear each other.
+    _worker = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    os.environ["ROS_DOMAIN_ID"] = str(1 + (int(os.environ["ROS_DOMAIN_ID"]) - 1 + _worker) % 100)
+    # One torch thread per worker, one worker per core: a second thread would wait on the other worker's core
+    # (measured: Symphony's point-mass test took 168 s with two threads beside other work, 49 s with one).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="robot-ac-ros-logs-"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        _group_by_module(items)
+    _skip_gpu_tests(items)
+
+
+def _group_by_module(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist with ``--dist loadgroup`` (the README's test line) a module's tests stay on one worker, so
+    its module-scoped fixtures are built once, unless the module sets ``SPREAD_OVER_WORKERS = True`` (independent,
+    long tests, each of which may go to either worker)."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and not getattr(module, "SPREAD_OVER_WORKERS", False):
+            item.add_marker(pytest.mark.xdist_group(module.__name__))
+
+
+def _skip_gpu_tests(items: list[pytest.Item]) -> None:
     """Tests marked ``gpu`` skip, with the reason, where no CUDA device is usable (`pytest -m gpu` runs them)."""
     if not any(item.get_closest_marker("gpu") for item in items):
         return
