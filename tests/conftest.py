@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _group_by_module(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist with ``--dist loadgroup`` (the README's test line) a module's tests stay on one worker, so
+    """Under pytest-xdist with ``--dist loadgroup`` (README, Quick start) a module's tests stay on one worker, so
     its module-scoped fixtures are built once, unless the module sets ``SPREAD_OVER_WORKERS = True`` (independent,
     long tests, each of which may go to either worker)."""
     for item in items:
