@@ -368,5 +368,8 @@ def test_a_recorded_g1_deployment_holds_what_the_node_acted_on(config, tmp_path)
           f"within 1e-5 (max {np.abs(result.error).max():.3g} rad), lag {result.lag_ticks} ticks; paired with the "
           f"LowState that reproduces it, {np.mean(errors <= 1e-5):.3f} within 1e-5, that LowState "
           f"{np.median(offsets):.0f} (median) before the newest logged")
-    assert result.t.size > 50
+    # POLICY runs from the fake's A (9 s after the fake starts) to the node's end (13.5 s after the node starts);
+    # their start-ups differ by seconds, so it lasted 0.8-1.2 s in the runs measured (40-61 ticks; CI's fresh clone
+    # once 49).
+    assert result.t.size > 25
     assert np.mean(errors <= 1e-5) > 0.9, "the log holds the observations the node acted on"
