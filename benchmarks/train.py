@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks._results import write_result
-from benchmarks._training import to_zoo, train_and_evaluate
+from benchmarks._training import _flag, to_zoo, train_and_evaluate
 from robot_ac._plotting import pyplot
 from robot_ac.errors import RobotAcError
 
@@ -23,17 +23,15 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
         raise RobotAcError(f"bench train: --init-actor goes with --algo ppo (got --algo {algo})")
     name = f"{algo}-{'expert-' if teacher == 'expert' else ''}{'finetune-' if init_actor else ''}seed{seed}"
     options = {"device": device} | ({"teacher": Path(teacher)} if teacher else {})
-    if not curriculum:
-        options["curriculum"] = False
     if init_actor is not None:
         options |= {"init_actor": Path(init_actor), "critic_warmup_iterations": critic_warmup_iterations}
+    if not curriculum:
+        options["curriculum"] = False
     result = train_and_evaluate(runs_root, task, algo, name, num_envs, minutes, seed, eval_episodes,
                                 existing_run=existing_run, **options)
     result = {"benchmark": "train", "task": task, "benchmark_command":
               f"robot-ac bench train --task {task} --algo {algo} --num-envs {num_envs} --minutes {minutes:g} "
-              f"--seed {seed} --device {device}" + (f" --teacher {teacher}" if teacher else "")
-              + (f" --init-actor {init_actor} --critic-warmup-iterations {critic_warmup_iterations}"
-                 if init_actor else "") + ("" if curriculum else " --no-curriculum"), **result}
+              f"--seed {seed}" + "".join(_flag(key, value) for key, value in options.items()), **result}
     terms = {tag: curve for tag, curve in result["logged"].items() if tag.startswith(TERMS_PLOTTED)}
     fig, axes = pyplot().subplots(1, 3 if terms else 2, figsize=(16 if terms else 11, 4))
     ax_success, ax_return = axes[:2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,11 @@ import numpy as np
 from robot_ac.deploy import Command, HardwareConfig
 from robot_ac.contract.manifest import ActionSpec, JointSpec, ObservationTerm, PolicyInterface
 from robot_ac.export.synthetic import write_mlp_export
+
+
+def state_changes(log) -> list[str]:
+    """A RobotLog's supervisor states, each run of repeats as one (the node repeats its state twice a second)."""
+    return [state for state, _ in itertools.groupby(state for _, state, _ in log.states)]
 
 
 def spin_until(executor, condition: Callable[[], bool], timeout_s: float) -> bool:

@@ -21,7 +21,7 @@ from robot_ac.errors import RobotAcError
 from robot_ac_ros.launch_nodes import deploy_nodes
 from robot_ac_ros.run import bring_up, make_policy_nodes
 from sim.tasks import CARTPOLE_TASK, FRANKA_REACH_JOINT_TASK
-from tests.deploy_helpers import ToyRobot, operator_start, spin_until, write_linear_export
+from tests.deploy_helpers import ToyRobot, operator_start, spin_until, state_changes, write_linear_export
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "hardware_configs"
@@ -252,8 +252,7 @@ def test_exported_cartpole_policy_balances_over_ros(ros_context, trained_cartpol
         runtime = PolicyRuntime(trained_cartpole / "export")
         robot_log = read_robot_log(tmp_path / "log", config, config.command_joints)
         # The recorder may hear the node's periodic state before bring-up: PASSIVE, then RAMP and POLICY.
-        logged = [state for _, state, _ in robot_log.states]
-        changes = [state for i, state in enumerate(logged) if i == 0 or state != logged[i - 1]]
+        changes = state_changes(robot_log)
         after_bring_up = changes[1:] if changes[0] == "passive" else changes
         assert after_bring_up[:2] == ["ramp", "policy"], changes
         result = replay_open_loop(robot_log, runtime.manifest, config, runtime)
