@@ -29,6 +29,50 @@ IMAGE_STUDENT = ROOT / "policies" / "franka-peg-place" / "dagger-image-seed1"
 EPISODES = 10
 
 
+def test_a_lockstep_step_waits_for_its_tactile_frames(ros_context):
+    """Trigger ``joint_state``: the tick on a pose waits for the tactile frames stamped like it (DDS may hand them
+    over after the pose), and goes on without them one control period later."""
+    from geometry_msgs.msg import PoseStamped
+    from sensor_msgs.msg import Image
+
+    now = [100.0]
+    (node,) = make_policy_nodes(ROOT / "hardware_configs" / "franka_gelsight.yaml", IMAGE_STUDENT,
+                                trigger="joint_state", context=ros_context, clock=lambda: now[0])
+    try:
+        bring_up([node])
+        ticks, tick = [], node._tick
+        node._tick = lambda: (ticks.append(now[0]), tick())
+
+        def stamped(message, stamp: float):
+            message.header.stamp.sec, message.header.stamp.nanosec = int(stamp), round(stamp % 1 * 1e9)
+            return message
+
+        def frame(pad: str, stamp: float) -> None:
+            image = stamped(Image(height=24, width=32, encoding="rgb8", step=96, data=bytes(24 * 32 * 3)), stamp)
+            node._on_tactile(pad, image)
+
+        def pose(stamp: float) -> None:
+            message = stamped(PoseStamped(), stamp)
+            message.pose.position.z, message.pose.orientation.x, message.pose.orientation.w = 0.4, 1.0, 0.0
+            node._on_ee_pose(message)
+
+        frame("left", 5.0), frame("right", 5.0), pose(5.0)
+        assert len(ticks) == 1
+        pose(6.0)
+        frame("left", 6.0)
+        assert len(ticks) == 1, "ticked on the pose before the right pad's frame of its step"
+        frame("right", 6.0)
+        assert len(ticks) == 2
+        pose(7.0)
+        now[0] += node.config.control_period_s / 2
+        node._watchdog()
+        assert len(ticks) == 2
+        now[0] += node.config.control_period_s
+        node._watchdog()
+        assert len(ticks) == 3, "a step whose frames never come must still be acted on"
+    finally:
+        node.destroy_node()
+
 
 @pytest.mark.sim
 @pytest.mark.slow
@@ -37,8 +81,10 @@ def test_zoo_image_student_seats_the_peg_over_ros(ros_context, tmp_path):
 
     data = yaml.safe_load((ROOT / "hardware_configs" / "franka_gelsight.yaml").read_text())
     # Lockstep with a simulator slower than real time on 2 cores: the policy runs on every pose the bridge
-    # publishes, so wall-clock timeouts and overruns say nothing here; the sim's episode has no ramp-in.
-    data["cartesian"].update(ramp_in_s=1 / 60, pose_timeout_periods=120)
+    # publishes, so wall-clock timeouts and overruns say nothing here. The sim's episode has no ramp-in: a ramp far
+    # shorter than a step ends on the first tick, both on the node and in the replay, whose clock is the log's
+    # (a ramp of one control period ends on the first tick or the second, depending on when the pose comes).
+    data["cartesian"].update(ramp_in_s=1e-3, pose_timeout_periods=120)
     data["safety"].update(joint_state_timeout_s=2.0, tactile_timeout_s=2.0, overrun_factor=200.0)
     config_path = tmp_path / "franka_sim.yaml"
     config_path.write_text(yaml.safe_dump(data))

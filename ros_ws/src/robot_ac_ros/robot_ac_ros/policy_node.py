@@ -83,7 +83,8 @@ class PolicyNode(LifecycleNode):
     """Parameters: ``hardware_config`` (YAML path), ``policy`` (export directory), ``autostart`` (bool),
     ``trigger``: ``timer`` (run the policy on a timer at the control rate) or ``joint_state`` (run it on every
     accepted JointState, or measured pose on a Cartesian robot, for drivers and simulators that publish at the
-    control rate: no waiting for a timer phase; a watchdog timer still ticks when states stop)."""
+    control rate: no waiting for a timer phase; a tick waits for the tactile frames stamped like its state; a
+    watchdog timer still ticks when states stop)."""
 
     def __init__(self, node_name: str = "policy_node", *, clock: Callable[[], float] = time.monotonic,
                  **kwargs) -> None:
@@ -97,6 +98,8 @@ class PolicyNode(LifecycleNode):
         self._timer = None
         self._last_diagnostics = -float("inf")
         self._resources: list = []
+        self._pending_step: tuple[float, float] | None = None
+        self._tactile_stamps: dict[str, float] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def on_configure(self, state: State) -> TransitionCallbackReturn:
@@ -238,9 +241,8 @@ class PolicyNode(LifecycleNode):
         stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         accepted = self.supervisor.on_joint_state(stamp if stamp > 0 else now, msg.name, msg.position,
                                                   msg.velocity, now)
-        if accepted and self._on_state_trigger and self._timer is not None \
-                and not isinstance(self.supervisor, CartesianSupervisor):
-            self._tick()
+        if accepted and self._on_state_trigger and not isinstance(self.supervisor, CartesianSupervisor):
+            self._step(stamp, now)
 
     def _on_low_state(self, msg) -> None:
         """unitree_hg/LowState: the motors as joint states, the IMU, the remote. A tick that does not advance is
@@ -295,7 +297,10 @@ class PolicyNode(LifecycleNode):
         except ValueError as exc:
             self.get_logger().error(f"tactile '{sensor}': {exc}")
             return
-        self.supervisor.on_tactile(sensor, image, self.clock())
+        now = self.clock()
+        if self.supervisor.on_tactile(sensor, image, now):
+            self._tactile_stamps[sensor] = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            self._tick_if_step_complete(now)
 
     def _on_ee_pose(self, msg: PoseStamped) -> None:
         if self.supervisor is not None:
@@ -304,8 +309,8 @@ class PolicyNode(LifecycleNode):
             p, q = msg.pose.position, msg.pose.orientation
             accepted = self.supervisor.on_ee_pose(stamp if stamp > 0 else now, (p.x, p.y, p.z), (q.x, q.y, q.z, q.w),
                                                   now)
-            if accepted and self._on_state_trigger and self._timer is not None:
-                self._tick()
+            if accepted and self._on_state_trigger:
+                self._step(stamp, now)
 
     def _on_wrench(self, msg: WrenchStamped) -> None:
         if self.supervisor is not None:
@@ -327,9 +332,32 @@ class PolicyNode(LifecycleNode):
             self.supervisor.on_goal(msg.data)
 
     def _watchdog(self) -> None:
-        """In ``joint_state`` mode: tick anyway when states stop, so the stale-input check still fires."""
-        if self.clock() - self._last_tick > self.config.safety.overrun_factor * self.config.control_period_s:
+        """In ``joint_state`` mode: a step whose tactile frames did not come goes on after a control period; tick
+        anyway when states stop, so the stale-input check still fires."""
+        now = self.clock()
+        self._tick_if_step_complete(now)
+        if now - self._last_tick > self.config.safety.overrun_factor * self.config.control_period_s:
             self._tick()
+
+    def _step(self, stamp: float, now: float) -> None:
+        """``joint_state`` trigger: tick on the state that ends a step (its header stamp, 0 when unstamped)."""
+        self._pending_step = (stamp, now)
+        self._tick_if_step_complete(now)
+
+    def _tick_if_step_complete(self, now: float) -> None:
+        """A simulator in lockstep publishes a step's tactile frames before the state that ends it, all with one
+        stamp, but DDS keeps no order across topics: a frame can arrive just after that state. The tick waits for
+        the step's frames, at most one control period (a sensor slower than the states goes on with its newest
+        frame); acting on the previous frame would also make the step unreproducible from a log."""
+        if self._pending_step is None or self._timer is None:
+            return
+        stamp, since = self._pending_step
+        behind = stamp > 0 and any(0 < self._tactile_stamps.get(sensor, 0.0) < stamp
+                                   for sensor in self.supervisor.observations.tactile_sensors)
+        if behind and now - since < self.config.control_period_s:
+            return
+        self._pending_step = None
+        self._tick()
 
     def _tick(self) -> None:
         now = self.clock()
