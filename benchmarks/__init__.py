@@ -50,7 +50,7 @@ def run(options: BenchOptions) -> Path | None:
                            zoo_name=options.zoo_name, device=options.device, teacher=options.teacher,
                            init_actor=options.init_actor,
                            critic_warmup_iterations=options.critic_warmup_iterations,
-                           curriculum=options.curriculum, existing_run=options.run)
+                           curriculum=options.curriculum, ppo=options.ppo, existing_run=options.run)
     if isinstance(options, BenchAlgos):
         from benchmarks.algos import bench_algos
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import tyro
 
-from robot_ac.config import SymphonyConfig
+from robot_ac.config import PpoConfig, SymphonyConfig
 
 @dataclass
 class BenchEnvs:
@@ -142,6 +142,9 @@ class BenchTrain:
     curriculum: bool = True
     """Train under the task's curriculum (--no-curriculum: on the task as evaluated, e.g. to fine-tune a policy that
     already succeeds)."""
+    ppo: PpoConfig = field(default_factory=PpoConfig)
+    """For ppo: the settings of `robot-ac train --ppo.*`; flags left unset keep the task's own (a fine-tune of a
+    policy that already succeeds may want a smaller, fixed learning rate)."""
     num_envs: int = 256
     minutes: float = 20.0
     seed: int = 1

@@ -9,13 +9,14 @@ from pathlib import Path
 from benchmarks._results import write_result
 from benchmarks._training import _flag, to_zoo, train_and_evaluate
 from robot_ac._plotting import pyplot
+from robot_ac.config import PpoConfig
 from robot_ac.errors import RobotAcError
 
 
 def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: int, minutes: float, seed: int,
                 eval_episodes: int, zoo: Path | None = None, zoo_name: str | None = None, device: str = "cpu",
                 teacher: str | None = None, init_actor: Path | None = None, critic_warmup_iterations: int = 0,
-                curriculum: bool = True, existing_run: Path | None = None) -> Path:
+                curriculum: bool = True, ppo: PpoConfig | None = None, existing_run: Path | None = None) -> Path:
     if (teacher is not None) != (algo in ("dagger", "bc")):
         raise RobotAcError(f"bench train: --teacher goes with --algo dagger or bc (got --algo {algo}, --teacher "
                            f"{teacher})")
@@ -27,6 +28,10 @@ def bench_train(out_dir: Path, runs_root: Path, task: str, algo: str, num_envs: 
         options |= {"init_actor": Path(init_actor), "critic_warmup_iterations": critic_warmup_iterations}
     if not curriculum:
         options["curriculum"] = False
+    if ppo is not None and ppo != PpoConfig():
+        if algo != "ppo":
+            raise RobotAcError(f"bench train: --ppo.* settings go with --algo ppo (got --algo {algo})")
+        options["ppo"] = ppo
     result = train_and_evaluate(runs_root, task, algo, name, num_envs, minutes, seed, eval_episodes,
                                 existing_run=existing_run, **options)
     result = {"benchmark": "train", "task": task, "benchmark_command":

@@ -80,10 +80,13 @@ def test_teacher_must_fit_the_student(trained_cartpole, tmp_path, cli):
     assert code == 2 and "--teacher goes with --algo aacd / dagger / bc, not with --algo ppo" in err
 
 
-def test_bench_train_fine_tunes_only_with_ppo(tmp_path, cli):
+def test_bench_train_fine_tunes_and_takes_ppo_settings_only_with_ppo(tmp_path, cli):
     code, _, err = cli(["bench", "train", "--task", "cartpole", "--algo", "dagger", "--teacher", "expert",
                         "--init-actor", str(tmp_path), "--out-dir", str(tmp_path)])
     assert code == 2 and "--init-actor goes with --algo ppo (got --algo dagger)" in err and "Traceback" not in err
+    code, _, err = cli(["bench", "train", "--task", "cartpole", "--algo", "dagger", "--teacher", "expert",
+                        "--ppo.learning-rate", "1e-4", "--out-dir", str(tmp_path)])
+    assert code == 2 and "--ppo.* settings go with --algo ppo (got --algo dagger)" in err
 
 
 def test_aacd_student_learns_faster_than_from_scratch(students):
