@@ -175,9 +175,11 @@ def report(out_dir: Path, task: str) -> Path:
 def _plot_curves(results: dict[str, dict[str, Any]], title: str, bars: bool = False) -> Any:
     fig, axes = pyplot().subplots(1, 2 if bars else 1, figsize=(14 if bars else 7, 4.5), squeeze=False)
     ax_curve = axes[0][0]
-    for name, data in results.items():
+    # One colour per run, the same in both panels: the default cycle repeats after ten runs.
+    colors = [pyplot().get_cmap("tab20")(i % 20) for i in range(len(results))]
+    for (name, data), color in zip(results.items(), colors):
         curve = data["curve"]
-        ax_curve.plot([s / 1e3 for s in curve["total_steps"]], curve["success_rate"], label=name)
+        ax_curve.plot([s / 1e3 for s in curve["total_steps"]], curve["success_rate"], label=name, color=color)
     ax_curve.set_xlabel("env steps (thousands)")
     ax_curve.set_ylabel("training success rate (last 200 episodes)")
     ax_curve.set_ylim(-0.02, 1.02)
@@ -189,10 +191,10 @@ def _plot_curves(results: dict[str, dict[str, Any]], title: str, bars: bool = Fa
         rates = [results[n]["eval"]["success_rate"] for n in names]
         low = [rate - results[n]["eval"]["success_interval"][0] for n, rate in zip(names, rates)]
         high = [results[n]["eval"]["success_interval"][1] - rate for n, rate in zip(names, rates)]
-        ax_bars.bar(names, rates, yerr=[low, high], capsize=4, color="tab:blue", alpha=0.8)
+        ax_bars.bar(names, rates, yerr=[low, high], capsize=4, color=colors, alpha=0.8)
         for label, value in TACSL_INSERTION_SUCCESS.items():
             ax_bars.axhline(value, linestyle="--", linewidth=1, color="gray")
-            ax_bars.text(len(names) - 0.5, value, f"TacSL insertion: {label} {value:.2f}", fontsize=7, ha="right",
+            ax_bars.text(-0.5, value, f"TacSL insertion: {label} {value:.2f}", fontsize=7, ha="left",
                          va="bottom", color="dimgray")
         ax_bars.set_ylim(0, 1.05)
         ax_bars.set_ylabel("evaluated success rate (95% CI)")
