@@ -245,6 +245,9 @@ def test_velocity_recipe_is_mjlabs(env) -> None:
                        "upright_kernel": 1.0, "posture_kernel": 1.0, "body_ang_vel_xy": -0.05,
                        "angular_momentum": -0.02, "foot_clearance": -2.0, "foot_swing_height": -0.25,
                        "foot_slip": -0.1, "soft_landing": -1e-5, "self_collision": -1.0}
+    posture = unwrapped.reward_manager.get_term_cfg("posture_kernel").params
+    # mjlab's G1 task sets these (its function's defaults are 0.5 and 1.5)
+    assert (posture["walking_threshold"], posture["running_threshold"]) == (0.05, 1.5)
     events = unwrapped.event_manager.active_terms
     assert "push" in events["interval"] and {"foot_friction", "torso_com"} <= set(events["startup"])
     assert unwrapped.cfg.curriculum is None

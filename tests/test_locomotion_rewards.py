@@ -76,6 +76,26 @@ def test_posture_kernel_reads_only_the_selected_joints() -> None:
     assert mdp.posture_kernel(env, std=0.25, asset_cfg=ROBOT).item() < 0.01
 
 
+def test_speed_posture_kernel_loosens_with_the_commanded_speed() -> None:
+    """mjlab's ``variable_posture`` as its G1 task sets it: standing widths below a command speed |v_xy| + |ω_z| of
+    0.05, walking widths (per joint, by name) up to 1.5, running widths above."""
+    from isaaclab.managers import RewardTermCfg
+
+    params = {"std_standing": {".*": 0.05}, "std_walking": {"hip_.*": 0.3, "knee": 0.6}, "std_running": {".*": 1.0},
+              "command_name": "twist", "walking_threshold": 0.05, "running_threshold": 1.5}
+    env = _env()
+    data = SimpleNamespace(joint_pos=SimpleNamespace(torch=torch.full((3, 2), 0.1)),  # Isaac Lab 3's wp arrays
+                           default_joint_pos=SimpleNamespace(torch=torch.zeros(3, 2)))
+    env.scene._robot = SimpleNamespace(data=data, joint_names=["hip_pitch", "knee"])
+    env.device = "cpu"
+    commands = torch.tensor([[0.0, 0.0, 0.0], [0.2, 0.0, 0.1], [1.5, 0.5, 0.2]])
+    env.command_manager = SimpleNamespace(get_command=lambda name: commands)
+    term = mdp.speed_posture_kernel(RewardTermCfg(func=mdp.speed_posture_kernel, weight=1.0, params=params), env)
+    expected = [math.exp(-(0.01 / 0.05**2 + 0.01 / 0.05**2) / 2), math.exp(-(0.01 / 0.3**2 + 0.01 / 0.6**2) / 2),
+                math.exp(-(0.01 + 0.01) / 2)]
+    torch.testing.assert_close(term(env, **params), torch.tensor(expected))
+
+
 def test_base_height_kernel_measures_the_height_above_the_envs_own_ground() -> None:
     env = _env(height=[1.757, 1.707, 1.5], origin_z=1.0)
     value = mdp.base_height_kernel(env, target_height=0.757, std=0.05, asset_cfg=ROBOT)

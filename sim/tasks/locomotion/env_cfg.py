@@ -349,7 +349,7 @@ def make_mjlab_rewards(cfg: LocomotionEnvCfg, robot: LocomotionRobot, *, std_wal
     rewards.upright_kernel.params["std"] = math.sqrt(0.2)
     rewards.posture_kernel = RewardTermCfg(func=locomotion_mdp.speed_posture_kernel, weight=1.0, params={
         "std_standing": {".*": 0.05}, "std_walking": std_walking, "std_running": std_running,
-        "command_name": COMMAND_NAME})
+        "command_name": COMMAND_NAME, "walking_threshold": 0.05, "running_threshold": 1.5})
     rewards.action_rate.weight = -0.1
     rewards.joint_limits.weight = -1.0
     rewards.body_ang_vel_xy.weight = -0.05

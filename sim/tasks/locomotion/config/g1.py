@@ -196,9 +196,9 @@ _make_stand_gym_env, _make_stand_env = env_factories(_held_g1_cfg, _robot, STAND
 G1_STAND_TASK = TaskSpec(
     name="g1-stand",
     gym_id="RobotAc-G1-Stand-v0",
-    description="Unitree G1: stand for 20 s under pushes (pelvis velocity kicked up to 0.3 m/s every 1-3 s), legs "
-                "driven, waist and arms held in the default pose at the deploy gains; the observations and 29-joint "
-                "action of g1-velocity with a zero command.",
+    description=f"Unitree G1: stand for 20 s under pushes (pelvis velocity kicked to ±{STAND_PUSH_MPS:g} m/s per axis "
+                "every 1-3 s), legs driven, waist and arms held in the default pose at the deploy gains; the "
+                "observations and 29-joint action of g1-velocity with a zero command.",
     interface=STAND_INTERFACE,
     make_env=_make_stand_env,
     make_gym_env=_make_stand_gym_env,
