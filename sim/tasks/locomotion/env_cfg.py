@@ -392,7 +392,7 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
 
     cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
                                    params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5),
-                                                              "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
+                                                              "z": (-0.4, 0.4), "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
                                                               "yaw": (-0.78, 0.78)}})
     cfg.events.foot_friction = EventTermCfg(func=mdp.randomize_rigid_body_material, mode="startup", params={
         "asset_cfg": feet, "static_friction_range": (0.3, 1.2), "dynamic_friction_range": (0.3, 1.2),

@@ -214,7 +214,9 @@ def feet_contact_force(env, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
 
 class joint_pos_with_encoder_bias(ManagerTermBase):
     """Joint positions relative to the default pose as a miscalibrated encoder reads them: each joint off by a
-    bias drawn uniformly in ±``bias`` (rad) at every reset and fixed for the episode (mjlab's encoder bias)."""
+    bias drawn uniformly in ±``bias`` (rad) at every reset and fixed for the episode. mjlab draws its encoder bias
+    once at start-up (one robot's calibration for the whole run); a draw per episode shows the policy many robots'
+    calibrations from the same envs."""
 
     def __init__(self, cfg, env):
         super().__init__(cfg, env)
