@@ -253,6 +253,26 @@ def test_velocity_recipe_is_mjlabs(env) -> None:
     assert unwrapped.cfg.curriculum is None
 
 
+def test_a_fifth_of_the_commands_walk_straight_ahead(env) -> None:
+    """mjlab's forward-only share: of 2,000 resampled commands about 20 % (binomial, ±4 sigma) ask for v_x of at
+    least 0.3 m/s and nothing sideways or turning; the rest keep their uniform draws, backwards and sideways."""
+    import torch
+
+    term = env.unwrapped.command_manager.get_term("base_velocity")
+    ids = torch.arange(NUM_ENVS, device=term.device)
+    forward, commands = [], []
+    for _ in range(500):
+        term._resample_command(ids)
+        forward.append(term.is_forward_env.clone())
+        commands.append(term.vel_command_b.clone())
+    forward, commands = torch.cat(forward), torch.cat(commands)
+    share, sigma = forward.float().mean().item(), (0.2 * 0.8 / forward.numel()) ** 0.5
+    assert abs(share - 0.2) < 4 * sigma, share
+    assert (commands[forward, 0] >= 0.3).all() and not commands[forward, 1:].any()
+    others = commands[~forward]
+    assert (others[:, 0] < 0).any() and (others[:, 1].abs() > 0.1).any() and (others[:, 2].abs() > 0.1).any()
+
+
 def test_the_feet_carry_the_robots_weight_on_their_soles(env) -> None:
     """The feet contact sensor against statics: standing still the two soles carry m·g between them, are on the
     ground (no air time) and at height 0 (:data:`sim.robots.g1.SOLE_HEIGHT`)."""

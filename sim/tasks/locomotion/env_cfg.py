@@ -382,7 +382,9 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
     feet = SceneEntityCfg("robot", body_names=robot.foot_bodies)
     feet_sensor = SceneEntityCfg("feet_contact", body_names=robot.foot_bodies)
 
-    command = cfg.commands.base_velocity
+    base = cfg.commands.base_velocity
+    command = cfg.commands.base_velocity = locomotion_mdp.ForwardShareVelocityCommandCfg(
+        asset_name=base.asset_name, debug_vis=base.debug_vis, ranges=base.ranges, rel_forward_envs=0.2)
     command.resampling_time_range = (3.0, 8.0)
     command.rel_standing_envs = 0.1
     command.heading_command = True
@@ -391,8 +393,8 @@ def make_velocity_recipe(cfg: LocomotionEnvCfg, opts: EnvOptions, robot: Locomot
     command.ranges.heading = (-math.pi, math.pi)
 
     cfg.events.push = EventTermCfg(func=mdp.push_by_setting_velocity, mode="interval", interval_range_s=(1.0, 3.0),
-                                   params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5),
-                                                              "z": (-0.4, 0.4), "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
+                                   params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5), "z": (-0.4, 0.4),
+                                                              "roll": (-0.52, 0.52), "pitch": (-0.52, 0.52),
                                                               "yaw": (-0.78, 0.78)}})
     cfg.events.foot_friction = EventTermCfg(func=mdp.randomize_rigid_body_material, mode="startup", params={
         "asset_cfg": feet, "static_friction_range": (0.3, 1.2), "dynamic_friction_range": (0.3, 1.2),

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import isaaclab.utils.string as string_utils
 import torch
+from isaaclab.envs.mdp import UniformVelocityCommand, UniformVelocityCommandCfg
 from isaaclab.managers import ManagerTermBase, SceneEntityCfg
+from isaaclab.utils import configclass
 from isaaclab.utils.math import (matrix_from_quat, quat_apply_inverse, quat_conjugate,
                                   quat_from_angle_axis, quat_mul)
 
@@ -330,3 +332,36 @@ class command_curriculum(SuccessWindowCurriculum):
         ranges = env.command_manager.get_term(self.COMMAND).cfg.ranges
         for axis, (low, high) in self.full.items():
             setattr(ranges, axis, (low * scale, high * scale))
+
+
+class ForwardShareVelocityCommand(UniformVelocityCommand):
+    """Isaac Lab's velocity command with mjlab's forward-only share: at each resampling a ``rel_forward_envs``
+    fraction of the envs is told to walk straight ahead (v_x = max(|v_x|, 0.3 m/s), v_y = ω_z = 0), the gait a
+    robot is asked for most. Under the command curriculum's narrower ranges the floor is the range's top speed."""
+
+    cfg: ForwardShareVelocityCommandCfg
+
+    def __init__(self, cfg: ForwardShareVelocityCommandCfg, env) -> None:
+        super().__init__(cfg, env)
+        self.is_forward_env = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+
+    def _resample_command(self, env_ids) -> None:
+        super()._resample_command(env_ids)
+        draws = torch.rand(self.vel_command_b[env_ids].shape[0], device=self.device)
+        self.is_forward_env[env_ids] = draws < self.cfg.rel_forward_envs
+        forward = torch.zeros_like(self.is_forward_env)
+        forward[env_ids] = self.is_forward_env[env_ids]
+        floor = min(FORWARD_SPEED_MPS, self.cfg.ranges.lin_vel_x[1])
+        self.vel_command_b[forward, 0] = self.vel_command_b[forward, 0].abs().clamp(min=floor)
+        self.vel_command_b[forward, 1:] = 0.0
+
+
+FORWARD_SPEED_MPS = 0.3
+"""mjlab's least forward speed of a forward-only command."""
+
+
+@configclass
+class ForwardShareVelocityCommandCfg(UniformVelocityCommandCfg):
+    class_type: type = ForwardShareVelocityCommand
+    rel_forward_envs: float = 0.0
+    """Fraction of the envs given forward-only commands at each resampling (mjlab's G1: 0.2)."""
