@@ -334,6 +334,10 @@ class command_curriculum(SuccessWindowCurriculum):
             setattr(ranges, axis, (low * scale, high * scale))
 
 
+FORWARD_SPEED_MPS = 0.3
+"""mjlab's least forward speed of a forward-only command."""
+
+
 class ForwardShareVelocityCommand(UniformVelocityCommand):
     """Isaac Lab's velocity command with mjlab's forward-only share: at each resampling a ``rel_forward_envs``
     fraction of the envs is told to walk straight ahead (v_x = max(|v_x|, 0.3 m/s), v_y = ω_z = 0), the gait a
@@ -347,17 +351,12 @@ class ForwardShareVelocityCommand(UniformVelocityCommand):
 
     def _resample_command(self, env_ids) -> None:
         super()._resample_command(env_ids)
-        draws = torch.rand(self.vel_command_b[env_ids].shape[0], device=self.device)
-        self.is_forward_env[env_ids] = draws < self.cfg.rel_forward_envs
-        forward = torch.zeros_like(self.is_forward_env)
-        forward[env_ids] = self.is_forward_env[env_ids]
+        ids = torch.arange(self.num_envs, device=self.device)[env_ids]
+        self.is_forward_env[ids] = torch.rand(len(ids), device=self.device) < self.cfg.rel_forward_envs
+        forward = ids[self.is_forward_env[ids]]
         floor = min(FORWARD_SPEED_MPS, self.cfg.ranges.lin_vel_x[1])
         self.vel_command_b[forward, 0] = self.vel_command_b[forward, 0].abs().clamp(min=floor)
         self.vel_command_b[forward, 1:] = 0.0
-
-
-FORWARD_SPEED_MPS = 0.3
-"""mjlab's least forward speed of a forward-only command."""
 
 
 @configclass

@@ -50,6 +50,11 @@ DIAGNOSTICS_PERIOD_S = 0.5
 _CHANNELS = {"rgb8": (3, [0, 1, 2]), "bgr8": (3, [2, 1, 0]), "rgba8": (4, [0, 1, 2]), "bgra8": (4, [2, 1, 0])}
 
 
+def _stamp_seconds(header) -> float:
+    """A std_msgs/Header's stamp in seconds (0.0: unstamped)."""
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
+
+
 def image_to_rgb(msg: Image) -> np.ndarray:
     """sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8; any row padding) -> [H, W, 3] uint8 RGB, no cv_bridge."""
     if msg.encoding not in _CHANNELS:
@@ -238,7 +243,7 @@ class PolicyNode(LifecycleNode):
         if self.supervisor is None:
             return
         now = self.clock()
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        stamp = _stamp_seconds(msg.header)
         accepted = self.supervisor.on_joint_state(stamp if stamp > 0 else now, msg.name, msg.position,
                                                   msg.velocity, now)
         if accepted and self._on_state_trigger and not isinstance(self.supervisor, CartesianSupervisor):
@@ -299,13 +304,13 @@ class PolicyNode(LifecycleNode):
             return
         now = self.clock()
         if self.supervisor.on_tactile(sensor, image, now):
-            self._tactile_stamps[sensor] = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            self._tactile_stamps[sensor] = _stamp_seconds(msg.header)
             self._tick_if_step_complete(now)
 
     def _on_ee_pose(self, msg: PoseStamped) -> None:
         if self.supervisor is not None:
             now = self.clock()
-            stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+            stamp = _stamp_seconds(msg.header)
             p, q = msg.pose.position, msg.pose.orientation
             accepted = self.supervisor.on_ee_pose(stamp if stamp > 0 else now, (p.x, p.y, p.z), (q.x, q.y, q.z, q.w),
                                                   now)
